@@ -1,0 +1,34 @@
+"""API: an interface between Components (Backstage's API kind)."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from portico.models.base import Lifecycle, Model, OwnerRef
+from portico.models.common import StatusBase
+from portico.models.component import SystemRef
+
+
+class ApiSpec(Model):
+    type: Annotated[
+        Literal["openapi", "asyncapi", "graphql", "grpc"],
+        Field(description="openapi | asyncapi | graphql | grpc"),
+    ]
+    lifecycle: Lifecycle
+    owner: OwnerRef
+    system: SystemRef | None = None
+    description: Annotated[str | None, Field(max_length=4096)] = None
+    definition: Annotated[
+        str, Field(max_length=1_048_576, description="The API definition document, inline.")
+    ]
+
+
+class DefinitionStatus(Model):
+    valid: bool
+    message: str = ""
+
+
+class ApiStatus(StatusBase):
+    providers: list[str] = Field(default_factory=list)
+    consumers: list[str] = Field(default_factory=list)
+    definition: DefinitionStatus | None = None

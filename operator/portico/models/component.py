@@ -1,0 +1,162 @@
+"""Component: a piece of software (Backstage's Component kind)."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from portico.models.base import LIST_MAX, EntityRef, FreeForm, Lifecycle, Model, OwnerRef
+from portico.models.common import StatusBase
+
+SystemRef = EntityRef(("system",), "payments or system:platform/payments", "The System it is part of.")
+ComponentRef = EntityRef(("component",), "ledger or component:ledger", "A Component reference.")
+ApiRef = EntityRef(("api",), "checkout-api or api:platform/auth-api", "An API reference.")
+AnyRef = EntityRef(None, "component:ledger or resource:payments-db", "Any entity reference.")
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class TemplateRef(Model):
+    name: Annotated[str, Field(max_length=253, description="The Template's name.")]
+    namespace: Annotated[
+        str | None,
+        Field(max_length=63, description="The Template's namespace; defaults to the Component's."),
+    ] = None
+
+
+class Scaffold(Model):
+    """Create the repository from a Template, once."""
+
+    template_ref: TemplateRef
+    values: FreeForm | None = Field(
+        default=None, description="Values for the Template's parameters (validated against them)."
+    )
+    deletion_policy: Annotated[
+        Literal["Retain", "Archive"],
+        Field(description="What happens to the repository when the Component is deleted."),
+    ] = "Retain"
+
+
+class GithubSource(Model):
+    owner: Annotated[str, Field(max_length=100, pattern=r"^[A-Za-z0-9][-A-Za-z0-9]*$")]
+    repo: Annotated[str, Field(max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class Source(Model):
+    """An existing repository instead of scaffolding."""
+
+    github: GithubSource | None = None
+    git: Annotated[str | None, Field(max_length=2048, description="Any git URL.")] = None
+
+
+class Destination(Model):
+    server: Annotated[str | None, Field(max_length=2048)] = None
+    name: Annotated[str | None, Field(max_length=253, description="Argo CD cluster name.")] = None
+    namespace: Annotated[str | None, Field(max_length=63, pattern=DNS_LABEL)] = None
+
+
+class ArgoCD(Model):
+    project: Annotated[str, Field(max_length=253)] = "default"
+    path: Annotated[str | None, Field(max_length=1024)] = None
+    target_revision: Annotated[str | None, Field(max_length=255)] = None
+    destination: Destination | None = None
+    deletion_policy: Annotated[
+        Literal["Delete", "Orphan"] | None,
+        Field(
+            description="Delete: remove the deployed resources with the Application; "
+            "Orphan: keep them running."
+        ),
+    ] = None
+
+
+class Deploy(Model):
+    argocd: ArgoCD | None = None
+
+
+class LabelSelectorRequirement(Model):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] | None = None
+
+
+class LabelSelector(Model):
+    match_labels: dict[str, str] | None = None
+    match_expressions: list[LabelSelectorRequirement] | None = None
+
+
+class KubernetesObserve(Model):
+    namespace: Annotated[str | None, Field(max_length=63, pattern=DNS_LABEL)] = None
+    selector: LabelSelector | None = None
+
+
+class PrometheusObserve(Model):
+    alert_labels: dict[str, str] | None = None
+
+
+class GrafanaObserve(Model):
+    dashboard: bool = False
+
+
+class Observe(Model):
+    kubernetes: KubernetesObserve | None = None
+    prometheus: PrometheusObserve | None = None
+    grafana: GrafanaObserve | None = None
+
+
+class ComponentSpec(Model):
+    type: Annotated[
+        str, Field(min_length=1, max_length=63, description="service | website | library | ...")
+    ]
+    lifecycle: Lifecycle
+    owner: OwnerRef
+    system: SystemRef | None = None
+    subcomponent_of: ComponentRef | None = None
+    provides_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(
+        default_factory=list
+    )
+    consumes_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(
+        default_factory=list
+    )
+    depends_on: Annotated[list[AnyRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
+    description: Annotated[str | None, Field(max_length=4096)] = None
+    scaffold: Scaffold | None = None
+    source: Source | None = None
+    deploy: Deploy | None = None
+    observe: Observe | None = None
+
+
+class Repository(Model):
+    url: str | None = None
+    default_branch: str | None = None
+    commit: str | None = None
+    template: str | None = None
+    scaffolded_at: str | None = None
+
+
+class ArgoCDStatus(Model):
+    application: str | None = None
+    sync: str | None = None
+    health: str | None = None
+    revision: str | None = None
+    operation_phase: str | None = None
+    message: str | None = None
+
+
+class GrafanaStatus(Model):
+    dashboard_uid: str | None = None
+    url: str | None = None
+    content_hash: str | None = None
+
+
+class ComponentStatus(StatusBase):
+    repository: Repository | None = None
+    argocd: ArgoCDStatus | None = None
+    grafana: GrafanaStatus | None = None
+
+
+COMPONENT_RULES = [
+    {
+        "rule": "!(has(self.scaffold) && has(self.source))",
+        "message": "spec.scaffold and spec.source are mutually exclusive: scaffold a new "
+        "repository or point at an existing one",
+    },
+]

@@ -1,0 +1,28 @@
+"""System: a group of Components and APIs that make one capability."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from portico.models.base import EntityRef, Model, OwnerRef
+from portico.models.common import HealthStatus, StatusBase
+
+DomainRef = EntityRef(("domain",), "commerce or domain:commerce", "The Domain it belongs to.")
+
+
+class SystemSpec(Model):
+    owner: OwnerRef
+    domain: DomainRef | None = None
+    description: Annotated[str | None, Field(max_length=4096)] = None
+
+
+class Member(Model):
+    ref: str
+    health: HealthStatus | None = None
+    message: str | None = None
+
+
+class SystemStatus(StatusBase):
+    members: list[Member] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict)
+    summary: str | None = None
