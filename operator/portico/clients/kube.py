@@ -1,0 +1,125 @@
+"""A small async Kubernetes client for the operator's own writes (status, events).
+
+kopf does the watching; this client does the few writes Portico makes, on one long-lived
+httpx connection pool with explicit timeouts. Credentials come from the same places kubectl
+and kopf look (in-cluster service account, else $KUBECONFIG / ~/.kube/config), loaded with
+the official client's config loader, so tokens are never logged or copied into messages.
+"""
+
+import json
+import ssl
+import time
+from collections.abc import Callable, Generator, Mapping
+from typing import Any
+
+import httpx
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+
+from portico.errors import Conflict, ExternalError, NotFound, RejectedError, TransientError
+
+SYSTEM = "kubernetes"
+USER_AGENT = "portico-operator"
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class _TokenAuth(httpx.Auth):
+    """Bearer token from the loaded configuration, refreshed as the official client does."""
+
+    def __init__(self, cfg: Any) -> None:
+        self._cfg = cfg
+        self._checked = 0.0
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        hook: Callable[[Any], None] | None = getattr(self._cfg, "refresh_api_key_hook", None)
+        if hook is not None and time.monotonic() - self._checked > 60:
+            hook(self._cfg)
+            self._checked = time.monotonic()
+        token = self._cfg.get_api_key_with_prefix("authorization")
+        if token:
+            request.headers["Authorization"] = token
+        yield request
+
+
+def load_configuration() -> Any:
+    """The official client's Configuration: in-cluster first, then kubeconfig."""
+    cfg = k8s_client.Configuration()
+    try:
+        k8s_config.load_incluster_config(client_configuration=cfg)
+    except k8s_config.ConfigException:
+        k8s_config.load_kube_config(client_configuration=cfg)
+    return cfg
+
+
+class KubeClient:
+    """Writes to the API server. Raises portico.errors exceptions, never httpx ones."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    @classmethod
+    def from_environment(cls, *, transport: httpx.AsyncBaseTransport | None = None) -> "KubeClient":
+        cfg = load_configuration()
+        ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
+        if not cfg.verify_ssl:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if cfg.cert_file:
+            ctx.load_cert_chain(cfg.cert_file, cfg.key_file)
+        http = httpx.AsyncClient(
+            base_url=cfg.host,
+            verify=ctx,
+            auth=_TokenAuth(cfg),
+            timeout=TIMEOUT,
+            headers={"User-Agent": USER_AGENT},
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+        )
+        return cls(http)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, url: str, *, body: Any = None,
+                       content_type: str = "application/json") -> dict[str, Any]:
+        try:
+            response = await self._http.request(
+                method, url, content=json.dumps(body) if body is not None else None,
+                headers={"Content-Type": content_type},
+            )
+        except httpx.TimeoutException as e:
+            raise TransientError(SYSTEM, f"{method} {url} timed out") from e
+        except httpx.TransportError as e:
+            raise TransientError(SYSTEM, f"{method} {url} failed: {type(e).__name__}") from e
+        if response.status_code < 300:
+            result: dict[str, Any] = response.json() if response.content else {}
+            return result
+        text = response.text
+        try:
+            message = str(response.json().get("message", text))
+        except ValueError:
+            message = text
+        status = response.status_code
+        if status == 404:
+            raise NotFound(SYSTEM, message, status=status, body=text)
+        if status == 409:
+            raise Conflict(SYSTEM, message, status=status, body=text)
+        if status == 429 or status >= 500:
+            retry = response.headers.get("Retry-After")
+            raise TransientError(SYSTEM, message, status=status, body=text,
+                                 retry_after=float(retry) if retry and retry.isdigit() else None)
+        if status in (401, 403):
+            raise RejectedError(SYSTEM, f"not allowed: {message}", status=status, body=text)
+        raise ExternalError(SYSTEM, message, status=status, body=text)
+
+    async def patch_status(self, group: str, version: str, plural: str, namespace: str,
+                           name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge-patch `status` through the status subresource; returns the new object."""
+        url = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/status"
+        return await self._request("PATCH", url, body={"status": patch},
+                                   content_type="application/merge-patch+json")
+
+    async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
+        """Create an events.k8s.io/v1 Event (shown by `kubectl describe`)."""
+        await self._request("POST", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events",
+                            body=event)

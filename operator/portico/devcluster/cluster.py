@@ -1,0 +1,235 @@
+"""Start etcd and kube-apiserver on loopback, the way controller-runtime's envtest does.
+
+Random free ports, generated certificates, RBAC authorization, a service-account signing
+key, an admin kubeconfig, a wait on /readyz, and a stop that leaves no process behind:
+children are started in their own process group, and (unless detached for the demo) with
+PR_SET_PDEATHSIG so they die with the process that started them even if it is SIGKILLed.
+"""
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from portico.devcluster.certs import Certs, make_certs
+
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [
+        {
+            "level": "Metadata",
+            "verbs": ["create", "update", "patch", "delete"],
+            "resources": [{"group": "portico.dev"}, {"group": "argoproj.io"},
+                          {"group": "events.k8s.io"}, {"group": ""}],
+        },
+        {"level": "None"},
+    ],
+}
+
+
+class ClusterError(RuntimeError):
+    """The control plane did not start; the message says which process and why."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGKILL this child when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    os.setpgrp()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+
+
+@dataclass
+class LocalCluster:
+    bin_dir: Path
+    state_dir: Path
+    detach: bool = False
+    etcd_port: int = field(default_factory=free_port)
+    peer_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.api_port}"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.state_dir / "audit.log"
+
+    def binary(self, name: str) -> str:
+        path = self.bin_dir / name
+        if not path.exists():
+            raise ClusterError(f"{path} is missing: run hack/build-binaries.sh (make binaries)")
+        return str(path)
+
+    # --- start ----------------------------------------------------------------------
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+        proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=self.detach,
+            preexec_fn=None if self.detach else _die_with_parent,  # noqa: PLW1509
+        )
+        log.close()
+        self.processes[name] = proc
+        (self.state_dir / f"{name}.pid").write_text(str(proc.pid))
+
+    def start(self, timeout: float = 60.0) -> "LocalCluster":
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        certs = make_certs(self.state_dir / "pki")
+        try:
+            self._start_etcd()
+            self._start_apiserver(certs)
+            self._write_kubeconfig(certs)
+            self._wait_ready(certs, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        (self.state_dir / "cluster.json").write_text(json.dumps(
+            {"server": self.server, "pids": {k: p.pid for k, p in self.processes.items()}}))
+        return self
+
+    def _start_etcd(self) -> None:
+        data = self.state_dir / "etcd"
+        self._spawn("etcd", [
+            self.binary("etcd"), "--name=portico", f"--data-dir={data}",
+            f"--listen-client-urls=http://127.0.0.1:{self.etcd_port}",
+            f"--advertise-client-urls=http://127.0.0.1:{self.etcd_port}",
+            f"--listen-peer-urls=http://127.0.0.1:{self.peer_port}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{self.peer_port}",
+            f"--initial-cluster=portico=http://127.0.0.1:{self.peer_port}",
+            "--unsafe-no-fsync", "--log-level=warn",
+        ])
+
+    def _start_apiserver(self, certs: Certs) -> None:
+        policy = self.state_dir / "audit-policy.yaml"
+        policy.write_text(yaml.safe_dump(AUDIT_POLICY))
+        self._spawn("kube-apiserver", [
+            self.binary("kube-apiserver"),
+            f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--secure-port={self.api_port}",
+            f"--cert-dir={self.state_dir / 'pki'}",
+            f"--tls-cert-file={certs.serving}", f"--tls-private-key-file={certs.serving_key}",
+            f"--client-ca-file={certs.ca}",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            f"--service-account-issuer={self.server}",
+            f"--service-account-key-file={certs.sa_pub}",
+            f"--service-account-signing-key-file={certs.sa_key}",
+            "--authorization-mode=RBAC",
+            "--allow-privileged=true",
+            f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json", "--audit-log-mode=batch",
+            "--audit-log-batch-max-wait=1s",
+            "--v=1",
+        ])
+
+    def _write_kubeconfig(self, certs: Certs) -> None:
+        config = {
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "portico-local", "cluster": {
+                "server": self.server, "certificate-authority": str(certs.ca)}}],
+            "users": [{"name": "portico-admin", "user": {
+                "client-certificate": str(certs.admin), "client-key": str(certs.admin_key)}}],
+            "contexts": [{"name": "portico-local", "context": {
+                "cluster": "portico-local", "user": "portico-admin", "namespace": "default"}}],
+            "current-context": "portico-local",
+        }
+        self.kubeconfig.write_text(yaml.safe_dump(config))
+
+    def _wait_ready(self, certs: Certs, timeout: float) -> None:
+        ctx = ssl.create_default_context(cafile=str(certs.ca))
+        ctx.load_cert_chain(str(certs.admin), str(certs.admin_key))
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    tail = (self.state_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+                    raise ClusterError(f"{name} exited with {proc.returncode}:\n{tail}")
+            try:
+                with urllib.request.urlopen(f"{self.server}/readyz", context=ctx, timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError as e:
+                last = str(e)
+            time.sleep(0.2)
+        raise ClusterError(f"kube-apiserver not ready after {timeout:.0f}s: {last}")
+
+    def version(self) -> str:
+        out = subprocess.run([self.binary("kubectl"), "--kubeconfig", str(self.kubeconfig),
+                              "version", "-o", "json"], capture_output=True, text=True,
+                             check=True)
+        server = json.loads(out.stdout)["serverVersion"]["gitVersion"]
+        return str(server)
+
+    # --- stop -----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop every process (apiserver first), waiting for each; never raises."""
+        for name in reversed(list(self.processes)):
+            proc = self.processes.pop(name)
+            _terminate(proc.pid, proc)
+            (self.state_dir / f"{name}.pid").unlink(missing_ok=True)
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+def _terminate(pid: int, proc: subprocess.Popen[bytes] | None = None) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc is not None:
+            if proc.poll() is not None:
+                return
+        else:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    if proc is not None:
+        proc.wait()
+
+
+def stop_detached(state_dir: Path) -> list[str]:
+    """Stop a detached cluster (the demo) from its pid files; returns what was stopped."""
+    stopped = []
+    order = ["portico", "kwok", "kube-scheduler", "kube-controller-manager",
+             "kube-apiserver", "etcd"]
+    for name in order:
+        pidfile = state_dir / f"{name}.pid"
+        if pidfile.exists():
+            with contextlib.suppress(ValueError):
+                _terminate(int(pidfile.read_text().strip()))
+                stopped.append(name)
+            pidfile.unlink(missing_ok=True)
+    return stopped

@@ -1,0 +1,47 @@
+"""metav1.Condition bookkeeping: transitions keep their time, unchanged ones keep theirs."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# Condition types, one constant each (kubebuilder's habit).
+READY = "Ready"
+REFS_RESOLVED = "RefsResolved"
+VALID = "Valid"
+SCAFFOLDED = "Scaffolded"
+DEPLOYED = "Deployed"
+OBSERVED = "Observed"
+
+
+def cond(type_: str, status: bool | None, reason: str, message: str = "") -> dict[str, Any]:
+    """A condition without its times; `merge_conditions` adds those."""
+    text = {True: "True", False: "False", None: "Unknown"}[status]
+    return {"type": type_, "status": text, "reason": reason, "message": message}
+
+
+def merge_conditions(
+    previous: Iterable[Mapping[str, Any]],
+    wanted: Iterable[Mapping[str, Any]],
+    *,
+    generation: int,
+    now: str,
+) -> list[dict[str, Any]]:
+    """Wanted conditions, stamped: lastTransitionTime moves only when the status flips."""
+    before = {c.get("type"): c for c in previous}
+    merged = []
+    for c in wanted:
+        old = before.get(c["type"])
+        if old is not None and old.get("status") == c["status"] and old.get("lastTransitionTime"):
+            since = old["lastTransitionTime"]
+        else:
+            since = now
+        merged.append({**c, "lastTransitionTime": since, "observedGeneration": generation})
+    return merged
+
+
+def summary_ready(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ready: True when every other condition is True; otherwise the first that is not."""
+    for c in conditions:
+        if c["status"] != "True":
+            return cond(READY, False if c["status"] == "False" else None, c["reason"],
+                        c.get("message", ""))
+    return cond(READY, True, "Reconciled", "all conditions are met")

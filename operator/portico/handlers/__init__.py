@@ -1,0 +1,5 @@
+"""kopf registration only: thin doorways into the reconcilers. Importing registers them."""
+
+from portico.handlers import catalog, lifecycle
+
+__all__ = ["catalog", "lifecycle"]

@@ -1,0 +1,44 @@
+"""Watch the four kinds: keep two indexes (entities, reverse edges) and feed the engine.
+
+kopf calls event handlers only after every index is populated, so the engine never decides
+on a half-loaded catalog (a restart does not flap RefsResolved, and writes nothing).
+"""
+
+from typing import Any
+
+import kopf
+
+from portico.domain.entity import EntityView
+from portico.domain.refs import EntityKey
+from portico.domain.relations import Edge
+from portico.handlers.views import forget, view_of
+from portico.models.kinds import GROUP, KINDS, VERSION
+
+
+def entities(body: kopf.Body, **_: Any) -> dict[EntityKey, EntityView]:
+    view = view_of(body)
+    return {view.key: view}
+
+
+def edges(body: kopf.Body, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
+    by_target: dict[EntityKey, list[Edge]] = {}
+    for edge in view_of(body).edges:
+        by_target.setdefault(edge.target, []).append(edge)
+    return {target: tuple(group) for target, group in by_target.items()}
+
+
+async def on_event(type: str | None, body: kopf.Body, memo: kopf.Memo,  # noqa: A002
+                   entities: kopf.Index[EntityKey, EntityView],
+                   edges: kopf.Index[EntityKey, tuple[Edge, ...]], **_: Any) -> None:
+    engine = memo.engine
+    engine.bind(entities, edges)
+    deleted = type == "DELETED"
+    engine.observe(view_of(body), deleted=deleted)
+    if deleted:
+        forget(body)
+
+
+for _info in KINDS:
+    kopf.index(GROUP, VERSION, _info.plural, id="entities")(entities)
+    kopf.index(GROUP, VERSION, _info.plural, id="edges")(edges)
+    kopf.on.event(GROUP, VERSION, _info.plural, id=f"{_info.plural}-events")(on_event)

@@ -1,0 +1,45 @@
+"""Operator start and stop: kopf settings, long-lived clients and the engine's workers."""
+
+import logging
+from typing import Any
+
+import kopf
+
+from portico.clients.kube import KubeClient
+from portico.config import from_env
+from portico.reconcilers.catalog import CatalogEngine
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """Where kopf keeps its bookkeeping, and how it watches.
+
+    Progress and diff-base go to `status.kopf` (declared with preserve-unknown-fields in every
+    CRD, so it is not pruned). Status is the operator's; Argo CD ignores it when diffing, so
+    an object synced from git never shows drift from kopf's notes. Nothing goes to metadata.
+    """
+    settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
+    settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage(
+        field="status.kopf.lastHandledConfiguration"
+    )
+    settings.persistence.finalizer = "portico.dev/cleanup"
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.request_timeout = 60
+    settings.batching.batch_window = 0.02
+
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    configure(settings)
+    config = from_env()
+    memo.kube = KubeClient.from_environment()
+    memo.engine = CatalogEngine(memo.kube, workers=config.workers)
+    memo.engine.start()
+
+
+@kopf.on.cleanup()
+async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    await memo.engine.stop()
+    await memo.kube.aclose()

@@ -1,0 +1,1 @@
+"""Per-kind reconcilers: decide (domain) -> act (clients) -> status patch."""

@@ -1,0 +1,1 @@
+"""Jinja sandbox rendering: Template skeletons and dashboard JSON."""
