@@ -1,7 +1,6 @@
 """The `portico` command."""
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -54,13 +53,20 @@ def _crds(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="portico", description="Portico: the catalog as Kubernetes APIs.")
+    parser = argparse.ArgumentParser(
+        prog="portico", description="Portico: the catalog as Kubernetes APIs."
+    )
     parser.add_argument("--version", action="version", version=f"portico {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the operator against the current kubeconfig/in-cluster")
-    run.add_argument("-n", "--namespace", action="append", default=[],
-                     help="watch only this namespace (repeatable); default: all")
+    run.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        help="watch only this namespace (repeatable); default: all",
+    )
     run.add_argument("--liveness", help="serve a health endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--peering", action="store_true", help="coordinate replicas (HA)")
     run.add_argument("-v", "--verbose", action="store_true")

@@ -13,7 +13,9 @@ class Settings(BaseModel):
     )
     workers: int = Field(default=4, ge=1, le=64, description="Concurrent reconciles.")
     standalone: bool = Field(default=True, description="Run without kopf peering.")
-    liveness: str | None = Field(default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz")
+    liveness: str | None = Field(
+        default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz"
+    )
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:

@@ -27,8 +27,9 @@ class ConfigError(PorticoError):
 class ExternalError(PorticoError):
     """A call to an external system failed."""
 
-    def __init__(self, system: str, message: str, *, status: int | None = None,
-                 body: str = "") -> None:
+    def __init__(
+        self, system: str, message: str, *, status: int | None = None, body: str = ""
+    ) -> None:
         self.system = system
         self.status = status
         self.body = body[:BODY_LIMIT]
@@ -39,8 +40,15 @@ class ExternalError(PorticoError):
 class TransientError(ExternalError):
     """Worth retrying later."""
 
-    def __init__(self, system: str, message: str, *, status: int | None = None,
-                 body: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        system: str,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(system, message, status=status, body=body)
         self.retry_after = retry_after
 

@@ -80,11 +80,14 @@ class KubeClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _request(self, method: str, url: str, *, body: Any = None,
-                       content_type: str = "application/json") -> dict[str, Any]:
+    async def _request(
+        self, method: str, url: str, *, body: Any = None, content_type: str = "application/json"
+    ) -> dict[str, Any]:
         try:
             response = await self._http.request(
-                method, url, content=json.dumps(body) if body is not None else None,
+                method,
+                url,
+                content=json.dumps(body) if body is not None else None,
                 headers={"Content-Type": content_type},
             )
         except httpx.TimeoutException as e:
@@ -106,20 +109,34 @@ class KubeClient:
             raise Conflict(SYSTEM, message, status=status, body=text)
         if status == 429 or status >= 500:
             retry = response.headers.get("Retry-After")
-            raise TransientError(SYSTEM, message, status=status, body=text,
-                                 retry_after=float(retry) if retry and retry.isdigit() else None)
+            raise TransientError(
+                SYSTEM,
+                message,
+                status=status,
+                body=text,
+                retry_after=float(retry) if retry and retry.isdigit() else None,
+            )
         if status in (401, 403):
             raise RejectedError(SYSTEM, f"not allowed: {message}", status=status, body=text)
         raise ExternalError(SYSTEM, message, status=status, body=text)
 
-    async def patch_status(self, group: str, version: str, plural: str, namespace: str,
-                           name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+    async def patch_status(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str,
+        name: str,
+        patch: Mapping[str, Any],
+    ) -> dict[str, Any]:
         """Merge-patch `status` through the status subresource; returns the new object."""
         url = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/status"
-        return await self._request("PATCH", url, body={"status": patch},
-                                   content_type="application/merge-patch+json")
+        return await self._request(
+            "PATCH", url, body={"status": patch}, content_type="application/merge-patch+json"
+        )
 
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
         """Create an events.k8s.io/v1 Event (shown by `kubectl describe`)."""
-        await self._request("POST", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events",
-                            body=event)
+        await self._request(
+            "POST", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events", body=event
+        )

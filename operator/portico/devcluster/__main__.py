@@ -19,8 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
         return 0
     if args.bin_dir is None:
-        print("--bin-dir or PORTICO_BIN_DIR is required (see hack/build-binaries.sh)",
-              file=sys.stderr)
+        print(
+            "--bin-dir or PORTICO_BIN_DIR is required (see hack/build-binaries.sh)", file=sys.stderr
+        )
         return 2
     stop_detached(args.state_dir)
     cluster = LocalCluster(bin_dir=args.bin_dir, state_dir=args.state_dir, detach=True)

@@ -32,8 +32,12 @@ AUDIT_POLICY = {
         {
             "level": "Metadata",
             "verbs": ["create", "update", "patch", "delete"],
-            "resources": [{"group": "portico.dev"}, {"group": "argoproj.io"},
-                          {"group": "events.k8s.io"}, {"group": ""}],
+            "resources": [
+                {"group": "portico.dev"},
+                {"group": "argoproj.io"},
+                {"group": "events.k8s.io"},
+                {"group": ""},
+            ],
         },
         {"level": "None"},
     ],
@@ -90,9 +94,12 @@ class LocalCluster:
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
         proc = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=self.detach,
-            preexec_fn=None if self.detach else _die_with_parent,  # noqa: PLW1509
+            preexec_fn=None if self.detach else _die_with_parent,
         )
         log.close()
         self.processes[name] = proc
@@ -109,54 +116,90 @@ class LocalCluster:
         except BaseException:
             self.stop()
             raise
-        (self.state_dir / "cluster.json").write_text(json.dumps(
-            {"server": self.server, "pids": {k: p.pid for k, p in self.processes.items()}}))
+        (self.state_dir / "cluster.json").write_text(
+            json.dumps(
+                {"server": self.server, "pids": {k: p.pid for k, p in self.processes.items()}}
+            )
+        )
         return self
 
     def _start_etcd(self) -> None:
         data = self.state_dir / "etcd"
-        self._spawn("etcd", [
-            self.binary("etcd"), "--name=portico", f"--data-dir={data}",
-            f"--listen-client-urls=http://127.0.0.1:{self.etcd_port}",
-            f"--advertise-client-urls=http://127.0.0.1:{self.etcd_port}",
-            f"--listen-peer-urls=http://127.0.0.1:{self.peer_port}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{self.peer_port}",
-            f"--initial-cluster=portico=http://127.0.0.1:{self.peer_port}",
-            "--unsafe-no-fsync", "--log-level=warn",
-        ])
+        self._spawn(
+            "etcd",
+            [
+                self.binary("etcd"),
+                "--name=portico",
+                f"--data-dir={data}",
+                f"--listen-client-urls=http://127.0.0.1:{self.etcd_port}",
+                f"--advertise-client-urls=http://127.0.0.1:{self.etcd_port}",
+                f"--listen-peer-urls=http://127.0.0.1:{self.peer_port}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{self.peer_port}",
+                f"--initial-cluster=portico=http://127.0.0.1:{self.peer_port}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
 
     def _start_apiserver(self, certs: Certs) -> None:
         policy = self.state_dir / "audit-policy.yaml"
         policy.write_text(yaml.safe_dump(AUDIT_POLICY))
-        self._spawn("kube-apiserver", [
-            self.binary("kube-apiserver"),
-            f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-            f"--secure-port={self.api_port}",
-            f"--cert-dir={self.state_dir / 'pki'}",
-            f"--tls-cert-file={certs.serving}", f"--tls-private-key-file={certs.serving_key}",
-            f"--client-ca-file={certs.ca}",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            f"--service-account-issuer={self.server}",
-            f"--service-account-key-file={certs.sa_pub}",
-            f"--service-account-signing-key-file={certs.sa_key}",
-            "--authorization-mode=RBAC",
-            "--allow-privileged=true",
-            f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
-            "--audit-log-format=json", "--audit-log-mode=batch",
-            "--audit-log-batch-max-wait=1s",
-            "--v=1",
-        ])
+        self._spawn(
+            "kube-apiserver",
+            [
+                self.binary("kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{self.etcd_port}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.api_port}",
+                f"--cert-dir={self.state_dir / 'pki'}",
+                f"--tls-cert-file={certs.serving}",
+                f"--tls-private-key-file={certs.serving_key}",
+                f"--client-ca-file={certs.ca}",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                f"--service-account-issuer={self.server}",
+                f"--service-account-key-file={certs.sa_pub}",
+                f"--service-account-signing-key-file={certs.sa_key}",
+                "--authorization-mode=RBAC",
+                "--allow-privileged=true",
+                f"--audit-policy-file={policy}",
+                f"--audit-log-path={self.audit_log}",
+                "--audit-log-format=json",
+                "--audit-log-mode=batch",
+                "--audit-log-batch-max-wait=1s",
+                "--v=1",
+            ],
+        )
 
     def _write_kubeconfig(self, certs: Certs) -> None:
         config = {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": "portico-local", "cluster": {
-                "server": self.server, "certificate-authority": str(certs.ca)}}],
-            "users": [{"name": "portico-admin", "user": {
-                "client-certificate": str(certs.admin), "client-key": str(certs.admin_key)}}],
-            "contexts": [{"name": "portico-local", "context": {
-                "cluster": "portico-local", "user": "portico-admin", "namespace": "default"}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "portico-local",
+                    "cluster": {"server": self.server, "certificate-authority": str(certs.ca)},
+                }
+            ],
+            "users": [
+                {
+                    "name": "portico-admin",
+                    "user": {
+                        "client-certificate": str(certs.admin),
+                        "client-key": str(certs.admin_key),
+                    },
+                }
+            ],
+            "contexts": [
+                {
+                    "name": "portico-local",
+                    "context": {
+                        "cluster": "portico-local",
+                        "user": "portico-admin",
+                        "namespace": "default",
+                    },
+                }
+            ],
             "current-context": "portico-local",
         }
         self.kubeconfig.write_text(yaml.safe_dump(config))
@@ -181,9 +224,12 @@ class LocalCluster:
         raise ClusterError(f"kube-apiserver not ready after {timeout:.0f}s: {last}")
 
     def version(self) -> str:
-        out = subprocess.run([self.binary("kubectl"), "--kubeconfig", str(self.kubeconfig),
-                              "version", "-o", "json"], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run(
+            [self.binary("kubectl"), "--kubeconfig", str(self.kubeconfig), "version", "-o", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         server = json.loads(out.stdout)["serverVersion"]["gitVersion"]
         return str(server)
 
@@ -223,8 +269,14 @@ def _terminate(pid: int, proc: subprocess.Popen[bytes] | None = None) -> None:
 def stop_detached(state_dir: Path) -> list[str]:
     """Stop a detached cluster (the demo) from its pid files; returns what was stopped."""
     stopped = []
-    order = ["portico", "kwok", "kube-scheduler", "kube-controller-manager",
-             "kube-apiserver", "etcd"]
+    order = [
+        "portico",
+        "kwok",
+        "kube-scheduler",
+        "kube-controller-manager",
+        "kube-apiserver",
+        "etcd",
+    ]
     for name in order:
         pidfile = state_dir / f"{name}.pid"
         if pidfile.exists():

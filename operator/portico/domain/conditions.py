@@ -42,6 +42,7 @@ def summary_ready(conditions: list[dict[str, Any]]) -> dict[str, Any]:
     """Ready: True when every other condition is True; otherwise the first that is not."""
     for c in conditions:
         if c["status"] != "True":
-            return cond(READY, False if c["status"] == "False" else None, c["reason"],
-                        c.get("message", ""))
+            return cond(
+                READY, False if c["status"] == "False" else None, c["reason"], c.get("message", "")
+            )
     return cond(READY, True, "Reconciled", "all conditions are met")

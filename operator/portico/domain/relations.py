@@ -72,8 +72,9 @@ def outgoing_edges(source: EntityKey, spec: Model) -> tuple[tuple[Edge, ...], tu
     errors: list[str] = []
     for ref in spec_refs(spec):
         try:
-            target = parse_ref(ref.value, default_kind=ref.default_kind,
-                               default_namespace=source.namespace)
+            target = parse_ref(
+                ref.value, default_kind=ref.default_kind, default_namespace=source.namespace
+            )
         except InvalidRef as e:
             errors.append(f"{ref.field}: {e}")
             continue

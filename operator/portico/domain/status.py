@@ -23,8 +23,14 @@ from portico.models.api import ApiSpec
 # Status fields this decision owns; others (repository, argocd, kopf, ...) are left alone.
 OWNED: dict[str, tuple[str, ...]] = {
     "component": ("observedGeneration", "conditions", "relations"),
-    "api": ("observedGeneration", "conditions", "relations", "providers", "consumers",
-            "definition"),
+    "api": (
+        "observedGeneration",
+        "conditions",
+        "relations",
+        "providers",
+        "consumers",
+        "definition",
+    ),
     "system": ("observedGeneration", "conditions", "relations", "members", "summary"),
     "template": ("observedGeneration", "conditions", "relations", "scaffolded"),
 }
@@ -41,13 +47,18 @@ class Graph(Protocol):
 def refs_condition(view: EntityView, graph: Graph) -> dict[str, Any]:
     if view.problems:
         return cond(REFS_RESOLVED, False, "InvalidReference", "; ".join(view.problems))
-    missing = sorted({str(e.target) for e in view.edges
-                      if e.target.served and graph.get(e.target) is None})
+    missing = sorted(
+        {str(e.target) for e in view.edges if e.target.served and graph.get(e.target) is None}
+    )
     if missing:
         noun = "reference" if len(missing) == 1 else "references"
-        return cond(REFS_RESOLVED, False, "ReferenceNotFound",
-                    f"{noun} not found: {', '.join(missing)}; create "
-                    f"{'it' if len(missing) == 1 else 'them'} or fix the spec")
+        return cond(
+            REFS_RESOLVED,
+            False,
+            "ReferenceNotFound",
+            f"{noun} not found: {', '.join(missing)}; create "
+            f"{'it' if len(missing) == 1 else 'them'} or fix the spec",
+        )
     checked = sum(1 for e in view.edges if e.target.served)
     return cond(REFS_RESOLVED, True, "AllFound", f"{checked} catalog references resolved")
 
@@ -68,8 +79,14 @@ def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any
         if isinstance(view.spec, ApiSpec):
             valid, message = check_definition(view.spec.type, view.spec.definition)
             status["definition"] = {"valid": valid, "message": message}
-            wanted.append(cond(VALID, valid, "DefinitionParsed" if valid else
-                               "DefinitionInvalid", f"spec.definition: {message}"))
+            wanted.append(
+                cond(
+                    VALID,
+                    valid,
+                    "DefinitionParsed" if valid else "DefinitionInvalid",
+                    f"spec.definition: {message}",
+                )
+            )
     elif kind == "system":
         members = sorted(set(_sources(incoming, "partOf")))
         status["members"] = [{"ref": m} for m in members]
@@ -88,8 +105,9 @@ def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any
     return status
 
 
-def status_patch(current: Mapping[str, Any], desired: Mapping[str, Any],
-                 owned: tuple[str, ...]) -> dict[str, Any] | None:
+def status_patch(
+    current: Mapping[str, Any], desired: Mapping[str, Any], owned: tuple[str, ...]
+) -> dict[str, Any] | None:
     """The merge patch turning the owned part of `current` into `desired`, or None."""
     patch: dict[str, Any] = {}
     for key in owned:

@@ -27,11 +27,10 @@ def edges(body: kopf.Body, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
     return {target: tuple(group) for target, group in by_target.items()}
 
 
-async def on_event(type: str | None, body: kopf.Body, memo: kopf.Memo,  # noqa: A002
-                   entities: kopf.Index[EntityKey, EntityView],
-                   edges: kopf.Index[EntityKey, tuple[Edge, ...]], **_: Any) -> None:
+async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> None:
+    """Every watch event of the four kinds; kwargs carry kopf's live indexes by name."""
     engine = memo.engine
-    engine.bind(entities, edges)
+    engine.bind(kwargs["entities"], kwargs["edges"])
     deleted = type == "DELETED"
     engine.observe(view_of(body), deleted=deleted)
     if deleted:

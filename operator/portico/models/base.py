@@ -28,16 +28,13 @@ def _ref_rule(kinds: tuple[str, ...] | None, example: str) -> dict[str, Any]:
     }
 
 
-def EntityRef(kinds: tuple[str, ...] | None, example: str, description: str) -> Any:  # noqa: N802
-    """A string field holding a Backstage entity reference, checked by a CEL rule."""
-    return Annotated[
-        str,
-        Field(
-            max_length=REF_MAX,
-            description=description,
-            json_schema_extra={"x-kubernetes-validations": [_ref_rule(kinds, example)]},
-        ),
-    ]
+def ref_field(kinds: tuple[str, ...] | None, example: str, description: str) -> Any:
+    """Field metadata for a Backstage entity reference, checked by a CEL rule."""
+    return Field(
+        max_length=REF_MAX,
+        description=description,
+        json_schema_extra={"x-kubernetes-validations": [_ref_rule(kinds, example)]},
+    )
 
 
 OWNER_PATTERN = f"^(group|user):({NAMESPACE_RE}/)?{NAME_RE}$"

@@ -4,13 +4,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from portico.models.base import LIST_MAX, EntityRef, FreeForm, Lifecycle, Model, OwnerRef
+from portico.models.base import LIST_MAX, FreeForm, Lifecycle, Model, OwnerRef, ref_field
 from portico.models.common import StatusBase
 
-SystemRef = EntityRef(("system",), "payments or system:platform/payments", "The System it is part of.")
-ComponentRef = EntityRef(("component",), "ledger or component:ledger", "A Component reference.")
-ApiRef = EntityRef(("api",), "checkout-api or api:platform/auth-api", "An API reference.")
-AnyRef = EntityRef(None, "component:ledger or resource:payments-db", "Any entity reference.")
+SystemRef = Annotated[
+    str, ref_field(("system",), "payments or system:platform/payments", "The System it is part of.")
+]
+ComponentRef = Annotated[
+    str, ref_field(("component",), "ledger or component:ledger", "A Component reference.")
+]
+ApiRef = Annotated[
+    str, ref_field(("api",), "checkout-api or api:platform/auth-api", "An API reference.")
+]
+AnyRef = Annotated[
+    str, ref_field(None, "component:ledger or resource:payments-db", "Any entity reference.")
+]
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -110,12 +118,8 @@ class ComponentSpec(Model):
     owner: OwnerRef
     system: SystemRef | None = None
     subcomponent_of: ComponentRef | None = None
-    provides_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(
-        default_factory=list
-    )
-    consumes_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(
-        default_factory=list
-    )
+    provides_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
+    consumes_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
     depends_on: Annotated[list[AnyRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
     description: Annotated[str | None, Field(max_length=4096)] = None
     scaffold: Scaffold | None = None

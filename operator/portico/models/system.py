@@ -4,10 +4,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from portico.models.base import EntityRef, Model, OwnerRef
+from portico.models.base import Model, OwnerRef, ref_field
 from portico.models.common import HealthStatus, StatusBase
 
-DomainRef = EntityRef(("domain",), "commerce or domain:commerce", "The Domain it belongs to.")
+DomainRef = Annotated[
+    str, ref_field(("domain",), "commerce or domain:commerce", "The Domain it belongs to.")
+]
 
 
 class SystemSpec(Model):

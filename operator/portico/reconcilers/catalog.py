@@ -37,8 +37,11 @@ def utcnow() -> str:
 class IndexGraph:
     """The catalog graph over kopf-style indexes: key -> iterable of values."""
 
-    def __init__(self, entities: Mapping[Any, Iterable[EntityView]],
-                 edges: Mapping[Any, Iterable[tuple[Edge, ...]]]) -> None:
+    def __init__(
+        self,
+        entities: Mapping[Any, Iterable[EntityView]],
+        edges: Mapping[Any, Iterable[tuple[Edge, ...]]],
+    ) -> None:
         self._entities = entities
         self._edges = edges
 
@@ -52,12 +55,13 @@ class IndexGraph:
 
 
 class CatalogEngine:
-    def __init__(self, kube: KubeClient, *, workers: int = 4,
-                 clock: Callable[[], str] = utcnow) -> None:
+    def __init__(
+        self, kube: KubeClient, *, workers: int = 4, clock: Callable[[], str] = utcnow
+    ) -> None:
         self._kube = kube
         self._workers = workers
         self._clock = clock
-        self.queue = WorkQueue()
+        self.queue: WorkQueue[EntityKey] = WorkQueue()
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
         self._written: dict[EntityKey, tuple[str, dict[str, Any]]] = {}
@@ -65,8 +69,11 @@ class CatalogEngine:
         self.writes = 0
 
     # --- events -------------------------------------------------------------------
-    def bind(self, entities: Mapping[Any, Iterable[EntityView]],
-             edges: Mapping[Any, Iterable[tuple[Edge, ...]]]) -> None:
+    def bind(
+        self,
+        entities: Mapping[Any, Iterable[EntityView]],
+        edges: Mapping[Any, Iterable[tuple[Edge, ...]]],
+    ) -> None:
         """Attach kopf's live indexes (the same objects on every call)."""
         if self.graph is None:
             self.graph = IndexGraph(entities, edges)
@@ -104,8 +111,10 @@ class CatalogEngine:
 
     # --- workers ------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._work(), name=f"portico-worker-{i}")
-                       for i in range(self._workers)]
+        self._tasks = [
+            asyncio.create_task(self._work(), name=f"portico-worker-{i}")
+            for i in range(self._workers)
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -147,15 +156,17 @@ class CatalogEngine:
         if view is None:
             return
         current = self._current(view)
-        desired = desired_status(dataclasses.replace(view, status=current), self.graph,
-                                 now=self._clock())
+        desired = desired_status(
+            dataclasses.replace(view, status=current), self.graph, now=self._clock()
+        )
         patch = status_patch(current, desired, OWNED[key.kind])
         if patch is None:
             return
         info = kind_info(key.kind)
         try:
-            await self._kube.patch_status(GROUP, VERSION, info.plural, key.namespace, key.name,
-                                          patch)
+            await self._kube.patch_status(
+                GROUP, VERSION, info.plural, key.namespace, key.name, patch
+            )
         except NotFound:
             return  # deleted meanwhile; its DELETED event cleans up
         self.writes += 1

@@ -8,14 +8,17 @@ down to one reconcile.
 
 import asyncio
 from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-class WorkQueue:
+class WorkQueue(Generic[K]):
     def __init__(self, *, base_delay: float = 0.5, max_delay: float = 300.0) -> None:
-        self._queue: asyncio.Queue[Hashable] = asyncio.Queue()
-        self._pending: set[Hashable] = set()
-        self._active: set[Hashable] = set()
-        self._dirty: set[Hashable] = set()
+        self._queue: asyncio.Queue[K] = asyncio.Queue()
+        self._pending: set[K] = set()
+        self._active: set[K] = set()
+        self._dirty: set[K] = set()
         self._failures: dict[Hashable, int] = {}
         self._timers: dict[Hashable, asyncio.TimerHandle] = {}
         self._base = base_delay
@@ -24,7 +27,7 @@ class WorkQueue:
     def __len__(self) -> int:
         return len(self._pending) + len(self._active)
 
-    def add(self, key: Hashable) -> None:
+    def add(self, key: K) -> None:
         if key in self._pending:
             return
         if key in self._active:
@@ -36,29 +39,29 @@ class WorkQueue:
         self._pending.add(key)
         self._queue.put_nowait(key)
 
-    def add_after(self, key: Hashable, delay: float) -> None:
+    def add_after(self, key: K, delay: float) -> None:
         if key in self._pending or key in self._timers:
             return
         loop = asyncio.get_running_loop()
         self._timers[key] = loop.call_later(delay, self._fire, key)
 
-    def _fire(self, key: Hashable) -> None:
+    def _fire(self, key: K) -> None:
         self._timers.pop(key, None)
         self.add(key)
 
-    async def get(self) -> Hashable:
+    async def get(self) -> K:
         key = await self._queue.get()
         self._pending.discard(key)
         self._active.add(key)
         return key
 
-    def done(self, key: Hashable) -> None:
+    def done(self, key: K) -> None:
         self._active.discard(key)
         if key in self._dirty:
             self._dirty.discard(key)
             self.add(key)
 
-    def retry(self, key: Hashable, delay: float | None = None) -> float:
+    def retry(self, key: K, delay: float | None = None) -> float:
         """Schedule a failed key again; returns the delay chosen."""
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
@@ -66,7 +69,7 @@ class WorkQueue:
         self.add_after(key, wait)
         return wait
 
-    def forget(self, key: Hashable) -> None:
+    def forget(self, key: K) -> None:
         """The key succeeded: reset its backoff."""
         self._failures.pop(key, None)
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# make demo: a local control plane, the CRDs, Portico, the example catalog — then explore.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${PORTICO_BIN_DIR:?run through make demo}
+state=${PORTICO_DEMO_DIR:-$HOME/.cache/portico/demo}
+py="$root/.venv/bin/python"
+export KUBECONFIG="$state/kubeconfig"
+kubectl="$bin/kubectl"
+
+"$py" -m portico.devcluster up --state-dir "$state" --bin-dir "$bin"
+"$kubectl" apply -f "$root/crds/" >/dev/null
+"$kubectl" wait --for=condition=Established --timeout=30s -f "$root/crds/" >/dev/null
+
+port=$("$py" -c 'from portico.devcluster.cluster import free_port; print(free_port())')
+setsid "$root/.venv/bin/portico" run --liveness "http://127.0.0.1:$port/healthz" \
+  >"$state/portico.log" 2>&1 < /dev/null &
+echo $! > "$state/portico.pid"
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+echo "portico running (log: $state/portico.log)"
+
+"$kubectl" apply -f "$root/examples/"
+"$kubectl" wait --for=condition=Ready --timeout=60s -A components,apis,systems,templates --all >/dev/null
+echo
+"$kubectl" get catalog -A
+cat <<MSG
+
+Portico is running against a local kube-apiserver. To explore:
+
+  export KUBECONFIG=$KUBECONFIG
+  export PATH=$bin:\$PATH     # kubectl $("$kubectl" version --client -o json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), matching the server
+  kubectl get catalog -A
+  kubectl describe component -n payments checkout
+
+Stop everything with: make demo-down
+MSG

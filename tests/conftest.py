@@ -1,0 +1,91 @@
+"""Fixtures: a real control plane (etcd + kube-apiserver) and the operator, per session.
+
+Unit tests under tests/unit need none of this; tests under tests/e2e are marked `cluster`
+and share one control plane and one operator process; each test works in its own namespace.
+"""
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portico.devcluster.cluster import LocalCluster
+from support.kubectl import Kubectl
+from support.operator import OperatorProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+_versions: list[str] = []
+
+
+def _bin_dir() -> Path:
+    if os.environ.get("PORTICO_BIN_DIR"):
+        return Path(os.environ["PORTICO_BIN_DIR"])
+    out = subprocess.run(
+        [str(ROOT / "hack" / "build-binaries.sh")], check=True, capture_output=True, text=True
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.cluster)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _versions:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[LocalCluster]:
+    state = tmp_path_factory.mktemp("control-plane")
+    local = LocalCluster(bin_dir=_bin_dir(), state_dir=state)
+    local.start()
+    try:
+        line = f"control plane: kube-apiserver {local.version()} at {local.server} ({state})"
+        _versions.append(line)
+        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"\n{line}")
+        kubectl = Kubectl(local.bin_dir / "kubectl", local.kubeconfig)
+        kubectl.apply(ROOT / "crds")
+        kubectl.run(
+            "wait", "--for=condition=Established", "--timeout=30s", "-f", str(ROOT / "crds")
+        )
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def kubectl(cluster: LocalCluster) -> Kubectl:
+    return Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def operator(cluster: LocalCluster) -> Iterator[OperatorProcess]:
+    proc = OperatorProcess(cluster.kubeconfig, cluster.state_dir / "operator.log").start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+        errors = [
+            line
+            for line in proc.log().splitlines()
+            if " ERROR " in line and "will retry" not in line
+        ]
+        assert not errors, "the operator logged errors:\n" + "\n".join(errors[:20])
+
+
+@pytest.fixture
+def namespace(kubectl: Kubectl) -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kubectl.run("create", "namespace", name)
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)

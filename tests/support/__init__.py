@@ -1,0 +1,1 @@
+"""Test support: the local control plane, kubectl, the operator process, polling, audit."""

@@ -1,0 +1,50 @@
+"""kubectl, built from the same Kubernetes version as the control plane."""
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    binary: Path
+    kubeconfig: Path
+
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(self.binary), "--kubeconfig", str(self.kubeconfig), *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def apply(self, manifest: str | Path, namespace: str | None = None) -> str:
+        ns = ["-n", namespace] if namespace else []
+        if isinstance(manifest, Path):
+            return self.run("apply", *ns, "-f", str(manifest)).stdout
+        return self.run("apply", *ns, "-f", "-", input=manifest).stdout
+
+    def get(self, kind: str, name: str, namespace: str) -> dict[str, Any] | None:
+        result = self.run("get", kind, name, "-n", namespace, "-o", "json", check=False)
+        if result.returncode != 0:
+            if "NotFound" in result.stderr:
+                return None
+            raise AssertionError(result.stderr)
+        obj: dict[str, Any] = json.loads(result.stdout)
+        return obj
+
+    def condition(self, kind: str, name: str, namespace: str, type_: str) -> dict[str, Any]:
+        obj = self.get(kind, name, namespace)
+        assert obj is not None, f"{kind}/{name} does not exist"
+        for c in obj.get("status", {}).get("conditions", []):
+            if c["type"] == type_:
+                return dict(c)
+        raise AssertionError(f"{kind}/{name} has no {type_} condition yet: {obj.get('status')}")
