@@ -24,6 +24,9 @@ echo "portico running (log: $state/portico.log)"
 
 "$kubectl" apply -f "$root/examples/"
 "$kubectl" wait --for=condition=Ready --timeout=60s -A components,apis,systems,templates --all >/dev/null
+# KWOK plays the kubelet: the example Deployments roll out, so health becomes real.
+"$kubectl" wait -n payments --for=jsonpath='{.status.health.status}'=Healthy --timeout=120s \
+  component/checkout component/ledger system/payments >/dev/null
 echo
 "$kubectl" get catalog -A
 cat <<MSG
@@ -34,6 +37,11 @@ Portico is running against a local kube-apiserver. To explore:
   export PATH=$bin:\$PATH     # kubectl $("$kubectl" version --client -o json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), matching the server
   kubectl get catalog -A
   kubectl describe component -n payments checkout
+  $root/.venv/bin/portico tree
+
+Break something and watch it propagate:
+  kubectl -n payments scale deployment ledger --replicas=5
+  kubectl -n payments patch deployment checkout -p '{"spec":{"progressDeadlineSeconds":5,"template":{"spec":{"nodeSelector":{"disk":"none"}}}}}'
 
 Stop everything with: make demo-down
 MSG

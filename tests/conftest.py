@@ -45,7 +45,7 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
 ) -> Iterator[LocalCluster]:
     state = tmp_path_factory.mktemp("control-plane")
-    local = LocalCluster(bin_dir=_bin_dir(), state_dir=state)
+    local = LocalCluster(bin_dir=_bin_dir(), state_dir=state, workloads=True)
     local.start()
     try:
         line = f"control plane: kube-apiserver {local.version()} at {local.server} ({state})"

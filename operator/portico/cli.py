@@ -1,9 +1,12 @@
 """The `portico` command."""
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,6 +38,32 @@ def _run(args: argparse.Namespace) -> int:
         standalone=settings.standalone and not args.peering,
         liveness_endpoint=args.liveness or settings.liveness,
     )
+    return 0
+
+
+def _tree(args: argparse.Namespace) -> int:
+    from portico.clients.kube import KubeClient
+    from portico.domain.tree import render_tree
+    from portico.errors import PorticoError
+    from portico.models.kinds import GROUP, VERSION
+
+    async def fetch() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        kube = KubeClient.from_environment()
+        try:
+            systems = await kube.list_objects(GROUP, VERSION, "systems", args.namespace)
+            members = await kube.list_objects(GROUP, VERSION, "components", args.namespace)
+            members += await kube.list_objects(GROUP, VERSION, "apis", args.namespace)
+            return systems, members
+        finally:
+            await kube.aclose()
+
+    try:
+        systems, members = asyncio.run(fetch())
+    except PorticoError as e:
+        print(f"portico tree: {e}", file=sys.stderr)
+        return 1
+    color = sys.stdout.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+    sys.stdout.write(render_tree(systems, members, color=color) or "no catalog entities\n")
     return 0
 
 
@@ -71,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--peering", action="store_true", help="coordinate replicas (HA)")
     run.add_argument("-v", "--verbose", action="store_true")
     run.set_defaults(func=_run)
+
+    tree = sub.add_parser("tree", help="Systems with their members, owners and health")
+    tree.add_argument("-n", "--namespace", help="only this namespace; default: all")
+    tree.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    tree.set_defaults(func=_tree)
 
     crds = sub.add_parser("crds", help="write the CustomResourceDefinitions")
     crds.add_argument("-o", "--output", default="crds")

@@ -26,16 +26,21 @@ def _mentions(event: dict[str, Any], name: str) -> bool:
     return name in event.get("requestURI", "") or event.get("objectRef", {}).get("name") == name
 
 
-def operator_writes(path: Path, *, after_marker: str | None = None) -> list[dict[str, Any]]:
-    """Write requests made by the operator (its user agents), after a marker if given."""
+def operator_writes(
+    path: Path, *, after_marker: str | None = None, namespace: str | None = None
+) -> list[dict[str, Any]]:
+    """Write requests made by the operator (its user agents) after a marker, optionally
+    only those to objects in one namespace."""
     seen_marker = after_marker is None
     writes = []
     for e in events(path):
         if not seen_marker:
-            seen_marker = _mentions(e, after_marker)
+            seen_marker = after_marker is not None and _mentions(e, after_marker)
             continue
         agent = e.get("userAgent", "")
-        if e.get("verb") in WRITE_VERBS and (agent.startswith("portico") or "kopf" in agent):
+        if e.get("verb") not in WRITE_VERBS or not (agent.startswith("portico") or "kopf" in agent):
+            continue
+        if namespace is None or e.get("objectRef", {}).get("namespace") == namespace:
             writes.append(e)
     return writes
 
@@ -51,3 +56,39 @@ def flush_marker(kubectl: Kubectl, path: Path, namespace: str) -> str:
 
     eventually(logged, timeout=15)
     return name
+
+
+def timestamp(event: dict[str, Any]) -> float:
+    """The server-side completion time of an audit event, in seconds."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(event["stageTimestamp"].replace("Z", "+00:00")).timestamp()
+
+
+def writes_to(
+    path: Path,
+    resource: str,
+    name: str,
+    namespace: str,
+    *,
+    after_marker: str,
+    operator_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Writes to one object after a marker, oldest first."""
+    seen = False
+    out = []
+    for e in events(path):
+        if not seen:
+            seen = _mentions(e, after_marker)
+            continue
+        ref = e.get("objectRef", {})
+        if (
+            e.get("verb") in WRITE_VERBS
+            and ref.get("resource") == resource
+            and ref.get("name") == name
+            and ref.get("namespace") == namespace
+        ):
+            agent = e.get("userAgent", "")
+            if not operator_only or agent.startswith("portico") or "kopf" in agent:
+                out.append(e)
+    return sorted(out, key=timestamp)

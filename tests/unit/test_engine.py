@@ -46,7 +46,7 @@ def engine_with_fake_api() -> tuple[CatalogEngine, list[dict[str, Any]], Store, 
     http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
     engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
     entities, edges = Store(), Store()
-    engine.bind(entities, edges)
+    engine.bind({"entities": entities, "edges": edges})
     return engine, patches, entities, edges
 
 

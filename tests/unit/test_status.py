@@ -8,6 +8,7 @@ from portico.domain.entity import EntityView, view_from_body
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.status import OWNED, desired_status, status_patch
+from portico.domain.workloads import WorkloadView
 
 
 class FakeGraph:
@@ -19,6 +20,11 @@ class FakeGraph:
 
     def incoming(self, key: EntityKey) -> list[Edge]:
         return [e for v in self.views.values() for e in v.edges if e.target == key]
+
+    def workloads(self, namespace: str) -> list[WorkloadView]:
+        return [w for w in self.workload_list if w.namespace == namespace]
+
+    workload_list: list[WorkloadView] = []
 
 
 def body(
@@ -167,3 +173,72 @@ def test_a_spec_the_models_cannot_parse_becomes_a_message_not_an_exception() -> 
     assert any(p.startswith("spec.lifecycle") for p in view.problems)
     conds = conditions(desired_status(view, FakeGraph(view), now="t"))
     assert conds["RefsResolved"]["reason"] == "InvalidReference"
+
+
+def test_component_health_from_its_workloads_and_annotations() -> None:
+    observed = view_from_body(
+        "Component",
+        body(
+            "Component",
+            "cart",
+            {**COMP, "observe": {"kubernetes": {"selector": {"matchLabels": {"app": "cart"}}}}},
+        ),
+    )
+    by_annotation = view_from_body(
+        "Component",
+        {
+            **body("Component", "legacy", COMP),
+            "metadata": {
+                "name": "legacy",
+                "namespace": "shop",
+                "generation": 1,
+                "annotations": {"backstage.io/kubernetes-id": "legacy"},
+            },
+        },
+    )
+    unobserved = view_from_body("Component", body("Component", "docs", COMP))
+    graph = FakeGraph(observed, by_annotation, unobserved)
+    graph.workload_list = [
+        WorkloadView("Deployment", "shop", "cart", {"app": "cart"}, "Progressing", "1/3 ready"),
+        WorkloadView(
+            "StatefulSet",
+            "shop",
+            "legacy-db",
+            {"backstage.io/kubernetes-id": "legacy"},
+            "Healthy",
+            "1/1 ready",
+        ),
+    ]
+    cart = desired_status(observed, graph, now="t")["health"]
+    assert cart["status"] == "Progressing"
+    assert cart["message"] == "kubernetes: Deployment cart: 1/3 ready"
+    assert desired_status(by_annotation, graph, now="t")["health"]["status"] == "Healthy"
+    assert desired_status(unobserved, graph, now="t")["health"] is None
+
+
+def test_api_without_providers_is_missing() -> None:
+    api = view_from_body("API", body("API", "lonely", API_SPEC))
+    health = desired_status(api, FakeGraph(api), now="t")["health"]
+    assert health["status"] == "Missing"
+    assert "no Component provides" in health["message"]
+
+
+def test_map_keys_that_disappear_are_sent_as_null() -> None:
+    current = {
+        "counts": {"Healthy": 1, "Progressing": 2},
+        "health": {
+            "status": "Degraded",
+            "reason": "KubernetesDegraded",
+            "message": "m",
+            "signals": [{"a": 1}],
+        },
+    }
+    desired = {
+        "counts": {"Healthy": 3},
+        "health": {"status": "Healthy", "message": "ok", "signals": [{"a": 2}]},
+    }
+    patch = status_patch(current, desired, ("counts", "health"))
+    assert patch == {
+        "counts": {"Healthy": 3, "Progressing": None},
+        "health": {"status": "Healthy", "reason": None, "message": "ok", "signals": [{"a": 2}]},
+    }

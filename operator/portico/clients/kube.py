@@ -135,6 +135,15 @@ class KubeClient:
             "PATCH", url, body={"status": patch}, content_type="application/merge-patch+json"
         )
 
+    async def list_objects(
+        self, group: str, version: str, plural: str, namespace: str | None = None
+    ) -> list[dict[str, Any]]:
+        """LIST a custom resource, in one namespace or all of them (for the CLI)."""
+        where = f"/namespaces/{namespace}" if namespace else ""
+        result = await self._request("GET", f"/apis/{group}/{version}{where}/{plural}")
+        items: list[dict[str, Any]] = result.get("items", [])
+        return items
+
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
         """Create an events.k8s.io/v1 Event (shown by `kubectl describe`)."""
         await self._request(

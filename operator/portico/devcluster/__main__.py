@@ -13,6 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--bin-dir", type=Path, default=os.environ.get("PORTICO_BIN_DIR"))
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="only etcd and kube-apiserver (no controller-manager, scheduler, KWOK)",
+    )
     args = parser.parse_args(argv)
     if args.command == "down":
         stopped = stop_detached(args.state_dir)
@@ -24,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     stop_detached(args.state_dir)
-    cluster = LocalCluster(bin_dir=args.bin_dir, state_dir=args.state_dir, detach=True)
+    cluster = LocalCluster(
+        bin_dir=args.bin_dir, state_dir=args.state_dir, detach=True, workloads=not args.api_only
+    )
     try:
         cluster.start()
     except ClusterError as e:

@@ -35,8 +35,9 @@ AUDIT_POLICY = {
             "resources": [
                 {"group": "portico.dev"},
                 {"group": "argoproj.io"},
+                {"group": "apps"},
                 {"group": "events.k8s.io"},
-                {"group": ""},
+                {"group": "", "resources": ["configmaps", "events", "namespaces"]},
             ],
         },
         {"level": "None"},
@@ -62,11 +63,44 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
+FAKE_NODE_LABEL = "portico.dev/fake-node"
+
+
+def fake_node(name: str, *, pods: int = 110) -> dict[str, object]:
+    """A Node that KWOK plays the kubelet for (its default stages make pods Running/Ready)."""
+    capacity = {"cpu": "32", "memory": "256Gi", "pods": str(pods)}
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake"},
+            "labels": {
+                FAKE_NODE_LABEL: "true",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "type": "kwok",
+            },
+        },
+        "status": {
+            "allocatable": capacity,
+            "capacity": capacity,
+            "phase": "Running",
+        },
+    }
+
+
 @dataclass
 class LocalCluster:
+    """etcd + kube-apiserver; with `workloads=True` also kube-controller-manager,
+    kube-scheduler and KWOK with fake Nodes, so Deployments really roll out."""
+
     bin_dir: Path
     state_dir: Path
     detach: bool = False
+    workloads: bool = False
+    nodes: int = 2
     etcd_port: int = field(default_factory=free_port)
     peer_port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
@@ -113,6 +147,8 @@ class LocalCluster:
             self._start_apiserver(certs)
             self._write_kubeconfig(certs)
             self._wait_ready(certs, timeout)
+            if self.workloads:
+                self._start_workload_plane(certs)
         except BaseException:
             self.stop()
             raise
@@ -169,6 +205,66 @@ class LocalCluster:
                 "--audit-log-batch-max-wait=1s",
                 "--v=1",
             ],
+        )
+
+    def _start_workload_plane(self, certs: Certs) -> None:
+        kubeconfig = str(self.kubeconfig)
+        self._spawn(
+            "kube-controller-manager",
+            [
+                self.binary("kube-controller-manager"),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                "--secure-port=0",
+                f"--service-account-private-key-file={certs.sa_key}",
+                f"--root-ca-file={certs.ca}",
+                "--use-service-account-credentials=false",
+                "--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle",
+                # KWOK renews the nodes' Leases; a generous grace period keeps a busy 2-core
+                # machine from declaring the fake nodes dead (which marks every pod NotReady).
+                "--node-monitor-grace-period=300s",
+                "--v=1",
+            ],
+        )
+        self._spawn(
+            "kube-scheduler",
+            [
+                self.binary("kube-scheduler"),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                "--secure-port=0",
+                "--v=1",
+            ],
+        )
+        self._spawn(
+            "kwok",
+            [
+                self.binary("kwok"),
+                f"--kubeconfig={kubeconfig}",
+                f"--manage-nodes-with-label-selector={FAKE_NODE_LABEL}=true",
+                "--cidr=10.244.0.1/16",
+                "--node-lease-duration-seconds=40",
+                "--node-ip=127.0.0.1",
+            ],
+        )
+        manifest = json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [fake_node(f"kwok-node-{i}") for i in range(self.nodes)],
+            }
+        )
+        subprocess.run(
+            [self.binary("kubectl"), "--kubeconfig", kubeconfig, "apply", "-f", "-"],
+            input=manifest.encode(),
+            check=True,
+            capture_output=True,
         )
 
     def _write_kubeconfig(self, certs: Certs) -> None:

@@ -12,8 +12,44 @@ from pydantic import ValidationError
 
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, outgoing_edges
+from portico.domain.workloads import Selector, parse_selector_string, selector_from
 from portico.models.base import Model
+from portico.models.component import ComponentSpec
 from portico.models.kinds import kind_info
+
+KUBERNETES_ID = "backstage.io/kubernetes-id"
+KUBERNETES_NAMESPACE = "backstage.io/kubernetes-namespace"
+KUBERNETES_SELECTOR = "backstage.io/kubernetes-label-selector"
+
+
+@dataclass(frozen=True)
+class KubernetesTarget:
+    """Where a Component's workloads are: a namespace and a label selector."""
+
+    namespace: str
+    selector: Selector
+
+
+def kubernetes_target(
+    key: EntityKey, spec: Model | None, annotations: Mapping[str, str]
+) -> KubernetesTarget | None:
+    """spec.observe.kubernetes, else Backstage's annotations, else nothing (no signal).
+
+    With `observe.kubernetes` but no selector, or with `backstage.io/kubernetes-id: X`, the
+    workloads are those labelled `backstage.io/kubernetes-id=X` (X defaults to the name).
+    """
+    namespace = annotations.get(KUBERNETES_NAMESPACE, key.namespace)
+    if isinstance(spec, ComponentSpec) and spec.observe and spec.observe.kubernetes:
+        k8s = spec.observe.kubernetes
+        selector = selector_from(k8s.selector.wire() if k8s.selector else None)
+        if not selector.match_labels and not selector.expressions:
+            selector = Selector(((KUBERNETES_ID, annotations.get(KUBERNETES_ID, key.name)),))
+        return KubernetesTarget(k8s.namespace or namespace, selector)
+    if KUBERNETES_SELECTOR in annotations:
+        return KubernetesTarget(namespace, parse_selector_string(annotations[KUBERNETES_SELECTOR]))
+    if KUBERNETES_ID in annotations:
+        return KubernetesTarget(namespace, Selector(((KUBERNETES_ID, annotations[KUBERNETES_ID]),)))
+    return None
 
 
 @dataclass(frozen=True)
@@ -27,6 +63,7 @@ class EntityView:
     annotations: Mapping[str, str] = field(default_factory=dict)
     edges: tuple[Edge, ...] = ()
     problems: tuple[str, ...] = ()
+    kubernetes: KubernetesTarget | None = None
 
     @property
     def health(self) -> str | None:
@@ -34,9 +71,13 @@ class EntityView:
         value = health.get("status")
         return value if isinstance(value, str) else None
 
+    @property
+    def health_message(self) -> str:
+        return str((self.status.get("health") or {}).get("message", ""))
+
     def neighbourhood(self) -> tuple[Any, ...]:
         """What other entities' statuses depend on: existence, edges, health."""
-        return (self.edges, self.health, (self.status.get("health") or {}).get("message"))
+        return (self.edges, self.health, self.health_message)
 
 
 def _field_errors(error: ValidationError) -> tuple[str, ...]:
@@ -61,6 +102,7 @@ def view_from_body(kind: str, body: Mapping[str, Any]) -> EntityView:
         spec, problems = None, _field_errors(e)
     if spec is not None:
         edges, problems = outgoing_edges(key, spec)
+    annotations = dict(meta.get("annotations") or {})
     return EntityView(
         key=key,
         uid=meta.get("uid", ""),
@@ -68,7 +110,8 @@ def view_from_body(kind: str, body: Mapping[str, Any]) -> EntityView:
         resource_version=meta.get("resourceVersion", ""),
         spec=spec,
         status=dict(body.get("status") or {}),
-        annotations=dict(meta.get("annotations") or {}),
+        annotations=annotations,
         edges=edges,
         problems=problems,
+        kubernetes=kubernetes_target(key, spec, annotations),
     )

@@ -16,13 +16,15 @@ from portico.domain.conditions import (
 )
 from portico.domain.definitions import check_definition
 from portico.domain.entity import EntityView
+from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, relations_of
+from portico.domain.workloads import WorkloadView, kubernetes_signal
 from portico.models.api import ApiSpec
 
 # Status fields this decision owns; others (repository, argocd, kopf, ...) are left alone.
 OWNED: dict[str, tuple[str, ...]] = {
-    "component": ("observedGeneration", "conditions", "relations"),
+    "component": ("observedGeneration", "conditions", "relations", "health"),
     "api": (
         "observedGeneration",
         "conditions",
@@ -30,8 +32,17 @@ OWNED: dict[str, tuple[str, ...]] = {
         "providers",
         "consumers",
         "definition",
+        "health",
     ),
-    "system": ("observedGeneration", "conditions", "relations", "members", "summary"),
+    "system": (
+        "observedGeneration",
+        "conditions",
+        "relations",
+        "members",
+        "summary",
+        "counts",
+        "health",
+    ),
     "template": ("observedGeneration", "conditions", "relations", "scaffolded"),
 }
 
@@ -42,6 +53,8 @@ class Graph(Protocol):
     def get(self, key: EntityKey) -> EntityView | None: ...
 
     def incoming(self, key: EntityKey) -> list[Edge]: ...
+
+    def workloads(self, namespace: str) -> list[WorkloadView]: ...
 
 
 def refs_condition(view: EntityView, graph: Graph) -> dict[str, Any]:
@@ -67,12 +80,52 @@ def _sources(incoming: list[Edge], type_: str) -> list[str]:
     return sorted(str(e.source) for e in incoming if e.type == type_)
 
 
+def _member_health(graph: Graph, refs: list[str]) -> list[tuple[str, str | None, str]]:
+    out = []
+    for ref in refs:
+        kind, _, rest = ref.partition(":")
+        namespace, _, name = rest.partition("/")
+        member = graph.get(EntityKey(kind, namespace, name))
+        out.append(
+            (ref, member.health if member else None, member.health_message if member else "")
+        )
+    return out
+
+
+def health_signals(view: EntityView, graph: Graph, incoming: list[Edge]) -> list[Signal]:
+    """Every configured source's signal for this entity (sources later issues add go here)."""
+    kind = view.key.kind
+    signals: list[Signal] = []
+    if kind == "component" and view.kubernetes is not None:
+        target = view.kubernetes
+        signals.append(
+            kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
+        )
+    elif kind == "api":
+        providers = _sources(incoming, "providesApi")
+        if not providers:
+            signals.append(Signal("providers", "Missing", "no Component provides this API"))
+        else:
+            signal = rollup(_member_health(graph, providers), what="providers", detail=False)
+            if signal is not None:
+                signals.append(Signal("providers", signal.status, signal.message, signal.reason))
+    elif kind == "system":
+        signal = rollup(_member_health(graph, _sources(incoming, "partOf")), what="members")
+        if signal is not None:
+            signals.append(signal)
+    return signals
+
+
 def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any]:
     """The owned part of the entity's status."""
     incoming = graph.incoming(view.key)
     wanted = [refs_condition(view, graph)]
     status: dict[str, Any] = {"observedGeneration": view.generation}
     kind = view.key.kind
+    if kind != "template":
+        status["health"] = aggregate(
+            health_signals(view, graph, incoming), view.status.get("health"), now=now
+        )
     if kind == "api":
         status["providers"] = _sources(incoming, "providesApi")
         status["consumers"] = _sources(incoming, "consumesApi")
@@ -89,7 +142,11 @@ def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any
             )
     elif kind == "system":
         members = sorted(set(_sources(incoming, "partOf")))
-        status["members"] = [{"ref": m} for m in members]
+        health = _member_health(graph, members)
+        status["members"] = [
+            {"ref": ref, **({"health": h, "message": m} if h else {})} for ref, h, m in health
+        ]
+        status["counts"] = counts(h for _, h, _ in health)
         n_comp = sum(1 for m in members if m.startswith("component:"))
         n_api = sum(1 for m in members if m.startswith("api:"))
         status["summary"] = f"{n_comp} components, {n_api} apis"
@@ -105,15 +162,37 @@ def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any
     return status
 
 
+def merge_diff(current: Any, desired: Any) -> Any:
+    """The JSON merge patch (RFC 7386) turning `current` into `desired`.
+
+    Maps merge under a merge patch, so a key that disappears must be sent as null; lists and
+    scalars are replaced whole.
+    """
+    if not isinstance(current, Mapping) or not isinstance(desired, Mapping):
+        return desired
+    patch: dict[str, Any] = {}
+    for key, value in desired.items():
+        if key not in current:
+            patch[key] = value
+        elif current[key] != value:
+            patch[key] = merge_diff(current[key], value)
+    for key in current:
+        if key not in desired:
+            patch[key] = None
+    return patch
+
+
 def status_patch(
     current: Mapping[str, Any], desired: Mapping[str, Any], owned: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """The merge patch turning the owned part of `current` into `desired`, or None."""
     patch: dict[str, Any] = {}
     for key in owned:
-        if key in desired:
-            if current.get(key) != desired[key]:
-                patch[key] = desired[key]
-        elif current.get(key) is not None:
-            patch[key] = None
+        want = desired.get(key)
+        have = current.get(key)
+        if want is None:
+            if have is not None:
+                patch[key] = None
+        elif have != want:
+            patch[key] = merge_diff(have, want)
     return patch or None

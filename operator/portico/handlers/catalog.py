@@ -27,10 +27,15 @@ def edges(body: kopf.Body, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
     return {target: tuple(group) for target, group in by_target.items()}
 
 
+def watchers(body: kopf.Body, **_: Any) -> dict[str, EntityKey]:
+    view = view_of(body)
+    return {view.kubernetes.namespace: view.key} if view.kubernetes is not None else {}
+
+
 async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> None:
     """Every watch event of the four kinds; kwargs carry kopf's live indexes by name."""
     engine = memo.engine
-    engine.bind(kwargs["entities"], kwargs["edges"])
+    engine.bind(kwargs)
     deleted = type == "DELETED"
     engine.observe(view_of(body), deleted=deleted)
     if deleted:
@@ -40,4 +45,5 @@ async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> N
 for _info in KINDS:
     kopf.index(GROUP, VERSION, _info.plural, id="entities")(entities)
     kopf.index(GROUP, VERSION, _info.plural, id="edges")(edges)
+    kopf.index(GROUP, VERSION, _info.plural, id="watchers")(watchers)
     kopf.on.event(GROUP, VERSION, _info.plural, id=f"{_info.plural}-events")(on_event)

@@ -14,20 +14,25 @@ does not write the same thing twice.
 import asyncio
 import dataclasses
 import logging
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from portico.clients.kube import KubeClient
 from portico.domain.entity import EntityView
+from portico.domain.events import health_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.status import OWNED, desired_status, status_patch
+from portico.domain.workloads import WorkloadView
 from portico.errors import NotFound, PorticoError, TransientError
 from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.queue import WorkQueue
 
 log = logging.getLogger("portico.catalog")
+
+ROLLUP_DELAY = 0.05  # seconds
 
 
 def utcnow() -> str:
@@ -41,9 +46,23 @@ class IndexGraph:
         self,
         entities: Mapping[Any, Iterable[EntityView]],
         edges: Mapping[Any, Iterable[tuple[Edge, ...]]],
+        workloads: Mapping[Any, Iterable[WorkloadView]] | None = None,
+        watchers: Mapping[Any, Iterable[EntityKey]] | None = None,
     ) -> None:
         self._entities = entities
         self._edges = edges
+        self._workloads = workloads if workloads is not None else {}
+        self._watchers = watchers if watchers is not None else {}
+
+    def workloads(self, namespace: str) -> list[WorkloadView]:
+        store = self._workloads.get(namespace)
+        return list(store) if store else []
+
+    def watchers(self, namespace: str) -> list[EntityView]:
+        """Components whose workloads live in `namespace`."""
+        store = self._watchers.get(namespace)
+        views = (self.get(key) for key in store) if store else ()
+        return [v for v in views if v is not None and v.kubernetes is not None]
 
     def get(self, key: EntityKey) -> EntityView | None:
         store = self._entities.get(key)
@@ -65,18 +84,41 @@ class CatalogEngine:
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
         self._written: dict[EntityKey, tuple[str, dict[str, Any]]] = {}
+        self._workloads_seen: dict[tuple[str, str, str], WorkloadView] = {}
+        self.instance = socket.gethostname()
         self._tasks: list[asyncio.Task[None]] = []
         self.writes = 0
 
     # --- events -------------------------------------------------------------------
-    def bind(
-        self,
-        entities: Mapping[Any, Iterable[EntityView]],
-        edges: Mapping[Any, Iterable[tuple[Edge, ...]]],
-    ) -> None:
-        """Attach kopf's live indexes (the same objects on every call)."""
+    def bind(self, indexes: Mapping[str, Any]) -> None:
+        """Attach kopf's live indexes by name (the same objects on every call)."""
         if self.graph is None:
-            self.graph = IndexGraph(entities, edges)
+            self.graph = IndexGraph(
+                indexes["entities"],
+                indexes["edges"],
+                indexes.get("workloads"),
+                indexes.get("watchers"),
+            )
+
+    def observe_workload(self, workload: WorkloadView, *, deleted: bool) -> None:
+        """Queue the Components that select this workload now, or selected it before."""
+        ident = (workload.kind, workload.namespace, workload.name)
+        before = self._workloads_seen.get(ident)
+        if deleted:
+            self._workloads_seen.pop(ident, None)
+        else:
+            if before == workload:
+                return
+            self._workloads_seen[ident] = workload
+        if self.graph is None:
+            return
+        for view in self.graph.watchers(workload.namespace):
+            assert view.kubernetes is not None
+            selector = view.kubernetes.selector
+            if selector.matches(workload.labels) or (
+                before is not None and selector.matches(before.labels)
+            ):
+                self.queue.add(view.key)
 
     def observe(self, view: EntityView, *, deleted: bool) -> None:
         """Queue whatever this event may have changed."""
@@ -100,9 +142,11 @@ class CatalogEngine:
         self._queue_targets(view.edges)
 
     def _queue_targets(self, edges: Iterable[Edge]) -> None:
+        """Roll-ups (Systems, APIs, Templates) wait a moment, so that a burst of member
+        changes becomes one status write instead of one per member."""
         for edge in edges:
             if edge.target.served:
-                self.queue.add(edge.target)
+                self.queue.add_after(edge.target, ROLLUP_DELAY)
 
     def _queue_sources(self, key: EntityKey) -> None:
         if self.graph is not None:
@@ -170,6 +214,32 @@ class CatalogEngine:
         except NotFound:
             return  # deleted meanwhile; its DELETED event cleans up
         self.writes += 1
-        merged = {**current, **{k: v for k, v in patch.items() if v is not None}}
+        merged = {**current, **{k: desired[k] for k in patch if desired.get(k) is not None}}
+        for k, v in patch.items():
+            if v is None:
+                merged.pop(k, None)
         self._written[key] = (view.resource_version, merged)
         log.debug("%s: status patched (%s)", key, ", ".join(sorted(patch)))
+        await self._announce_health(view, current.get("health"), desired.get("health"))
+
+    async def _announce_health(
+        self, view: EntityView, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+    ) -> None:
+        """A Kubernetes Event on each health transition (not on the first health seen)."""
+        if not old or not new or old.get("status") == new.get("status"):
+            return
+        event = health_event(
+            view.key,
+            view.uid,
+            str(old.get("status")),
+            str(new.get("status")),
+            str(new.get("message", "")),
+            now=self._clock(),
+            instance=self.instance,
+        )
+        log.info("%s: %s", view.key, event["note"])
+        try:
+            await self._kube.create_event(view.key.namespace, event)
+        except PorticoError as e:  # an event is a courtesy; never fail the reconcile for it
+            level = logging.DEBUG if "being terminated" in str(e) else logging.WARNING
+            log.log(level, "%s: could not post the health event: %s", view.key, e)
