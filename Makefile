@@ -5,14 +5,15 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: help prereqs venv binaries manifests lint unit e2e test demo demo-down clean
+.PHONY: help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
 	@echo "make demo-down  stop it"
 	@echo "make test       install everything and run lint, unit and e2e tests"
 	@echo "make unit       fast tests only (no control plane)"
-	@echo "make manifests  regenerate crds/ from the models"
+	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
+	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
 
 prereqs:
 	@PY=$(PY) hack/check-prereqs.sh
@@ -30,6 +31,8 @@ binaries: prereqs
 
 manifests: $(VENV)/.installed
 	$(BIN)/portico crds -o crds
+	$(BIN)/portico crds -o deploy/crds --kustomization
+	$$(hack/build-binaries.sh)/kubectl kustomize deploy/ > deploy/install.yaml
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check operator tests
@@ -52,6 +55,23 @@ demo: venv binaries
 demo-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m portico.devcluster down --state-dir $(DEMO_DIR); \
 	else echo "nothing to stop (no venv)"; fi
+
+# For machines with Docker and kind (not needed for demo or tests).
+KIND_CLUSTER ?= portico
+IMAGE ?= portico:dev
+
+kind-up:
+	kind create cluster --config kind-config.yaml --name $(KIND_CLUSTER)
+
+kind-deploy:
+	docker build -t $(IMAGE) -f Containerfile .
+	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+	kubectl apply --server-side -k deploy/
+	kubectl -n portico-system set image deployment/portico operator=$(IMAGE)
+	kubectl -n portico-system rollout status deployment/portico --timeout=120s
+
+kind-down:
+	kind delete cluster --name $(KIND_CLUSTER)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

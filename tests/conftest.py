@@ -15,6 +15,7 @@ import pytest
 from portico.devcluster.cluster import LocalCluster
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
+from support.serviceaccount import service_account_kubeconfig
 
 ROOT = Path(__file__).resolve().parent.parent
 _versions: list[str] = []
@@ -54,7 +55,9 @@ def cluster(
         if reporter is not None:
             reporter.write_line(f"\n{line}")
         kubectl = Kubectl(local.bin_dir / "kubectl", local.kubeconfig)
-        kubectl.apply(ROOT / "crds")
+        # The install as a cluster admin would do it: CRDs, RBAC, the operator's Deployment
+        # (whose pods KWOK only pretends to run).
+        kubectl.run("apply", "--server-side", "-k", str(ROOT / "deploy"))
         kubectl.run(
             "wait", "--for=condition=Established", "--timeout=30s", "-f", str(ROOT / "crds")
         )
@@ -70,7 +73,12 @@ def kubectl(cluster: LocalCluster) -> Kubectl:
 
 @pytest.fixture(scope="session")
 def operator(cluster: LocalCluster) -> Iterator[OperatorProcess]:
-    proc = OperatorProcess(cluster.kubeconfig, cluster.state_dir / "operator.log").start()
+    # The operator runs as its ServiceAccount: every e2e test also proves the RBAC suffices.
+    kubectl = Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
+    kubeconfig = service_account_kubeconfig(
+        kubectl, "portico-system", "portico", cluster.state_dir / "portico-sa.kubeconfig"
+    )
+    proc = OperatorProcess(kubeconfig, cluster.state_dir / "operator.log").start()
     try:
         yield proc
     finally:

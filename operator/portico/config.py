@@ -12,7 +12,14 @@ class Settings(BaseModel):
         default_factory=list, description="Namespaces to watch; empty means all."
     )
     workers: int = Field(default=4, ge=1, le=64, description="Concurrent reconciles.")
-    standalone: bool = Field(default=True, description="Run without kopf peering.")
+    peering: str | None = Field(
+        default=None,
+        description="kopf peering name (several replicas, one active); none: standalone.",
+    )
+    peering_lifetime: int = Field(
+        default=60, ge=2, le=3600, description="Seconds before a silent peer is considered gone."
+    )
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, description="/metrics port.")
     liveness: str | None = Field(
         default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz"
     )
@@ -26,7 +33,11 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     if env.get("PORTICO_WORKERS"):
         raw["workers"] = env["PORTICO_WORKERS"]
     if env.get("PORTICO_PEERING"):
-        raw["standalone"] = False
+        raw["peering"] = env["PORTICO_PEERING"]
+    if env.get("PORTICO_PEERING_LIFETIME"):
+        raw["peering_lifetime"] = env["PORTICO_PEERING_LIFETIME"]
+    if env.get("PORTICO_METRICS_PORT"):
+        raw["metrics_port"] = env["PORTICO_METRICS_PORT"]
     if env.get("PORTICO_LIVENESS"):
         raw["liveness"] = env["PORTICO_LIVENESS"]
     try:

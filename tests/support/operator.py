@@ -12,10 +12,17 @@ from portico.devcluster.cluster import free_port
 
 
 class OperatorProcess:
-    def __init__(self, kubeconfig: Path, log_path: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.extra_env = extra_env or {}
+        self.extra_args = extra_args
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> "OperatorProcess":
@@ -24,7 +31,13 @@ class OperatorProcess:
         script = Path(sys.executable).with_name("portico")
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(script), "run", "--liveness", f"http://127.0.0.1:{port}/healthz"],
+                [
+                    str(script),
+                    "run",
+                    "--liveness",
+                    f"http://127.0.0.1:{port}/healthz",
+                    *self.extra_args,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

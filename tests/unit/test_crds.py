@@ -71,3 +71,10 @@ def test_component_printer_columns_are_the_documented_ones() -> None:
         if not c.get("priority")
     ]
     assert columns == ["Type", "Owner", "System", "Lifecycle", "Health", "Sync", "Age"]
+
+
+def test_deploy_carries_the_same_crds() -> None:
+    for path in (ROOT / "crds").glob("*.yaml"):
+        assert (ROOT / "deploy" / "crds" / path.name).read_text() == path.read_text(), (
+            "run `make manifests`"
+        )

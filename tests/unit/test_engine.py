@@ -86,3 +86,37 @@ async def test_an_appearing_system_requeues_the_components_waiting_for_it() -> N
     engine.observe(system, deleted=False)
     queued = {await engine.queue.get(), await engine.queue.get()}
     assert queued == {system.key, comp.key}
+
+
+async def test_a_kubeconfig_token_is_sent_as_a_bearer_header(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Token kubeconfigs (ServiceAccounts, TokenRequest) must authenticate, not go anonymous."""
+    import yaml
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "c",
+        "clusters": [
+            {
+                "name": "k",
+                "cluster": {"server": "https://127.0.0.1:6443", "insecure-skip-tls-verify": True},
+            }
+        ],
+        "users": [{"name": "u", "user": {"token": "sekrit-token"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Authorization", ""))
+        return httpx.Response(200, json={})
+
+    kube = KubeClient.from_environment(transport=httpx.MockTransport(handler))
+    await kube.patch_status("portico.dev", "v1alpha1", "components", "ns", "x", {})
+    await kube.aclose()
+    assert seen == ["Bearer sekrit-token"]

@@ -7,6 +7,7 @@ the official client's config loader, so tokens are never logged or copied into m
 """
 
 import json
+import os
 import ssl
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -35,9 +36,11 @@ class _TokenAuth(httpx.Auth):
         if hook is not None and time.monotonic() - self._checked > 60:
             hook(self._cfg)
             self._checked = time.monotonic()
-        token = self._cfg.get_api_key_with_prefix("authorization")
-        if token:
-            request.headers["Authorization"] = token
+        # The official client's own view of its credentials (kubeconfig token, exec plugin,
+        # in-cluster token): whatever header it would send, we send.
+        for setting in self._cfg.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                request.headers[setting["key"]] = setting["value"]
         yield request
 
 
@@ -47,7 +50,9 @@ def load_configuration() -> Any:
     try:
         k8s_config.load_incluster_config(client_configuration=cfg)
     except k8s_config.ConfigException:
-        k8s_config.load_kube_config(client_configuration=cfg)
+        # $KUBECONFIG is read now, not when the kubernetes package was imported.
+        path = os.environ.get("KUBECONFIG") or None
+        k8s_config.load_kube_config(config_file=path, client_configuration=cfg)
     return cfg
 
 
@@ -143,6 +148,19 @@ class KubeClient:
         result = await self._request("GET", f"/apis/{group}/{version}{where}/{plural}")
         items: list[dict[str, Any]] = result.get("items", [])
         return items
+
+    async def ensure_peering(self, name: str) -> bool:
+        """Create kopf's ClusterKopfPeering `name` unless it exists; True if created."""
+        body = {
+            "apiVersion": "kopf.dev/v1",
+            "kind": "ClusterKopfPeering",
+            "metadata": {"name": name},
+        }
+        try:
+            await self._request("POST", "/apis/kopf.dev/v1/clusterkopfpeerings", body=body)
+        except Conflict:
+            return False
+        return True
 
     async def create_event(self, namespace: str, event: Mapping[str, Any]) -> None:
         """Create an events.k8s.io/v1 Event (shown by `kubectl describe`)."""

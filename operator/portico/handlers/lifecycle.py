@@ -31,15 +31,24 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 
 @kopf.on.startup()
-async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    configure(settings)
+async def startup(
+    *,
+    settings: kopf.OperatorSettings,
+    memo: Any,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    **_: Any,
+) -> None:
     config = from_env()
+    configure(settings)
+    settings.peering.lifetime = config.peering_lifetime
     memo.kube = KubeClient.from_environment()
+    if config.peering and await memo.kube.ensure_peering(config.peering):
+        logger.info("created the ClusterKopfPeering %r", config.peering)
     memo.engine = CatalogEngine(memo.kube, workers=config.workers)
     memo.engine.start()
 
 
 @kopf.on.cleanup()
-async def cleanup(memo: kopf.Memo, **_: Any) -> None:
+async def cleanup(*, memo: Any, **_: Any) -> None:
     await memo.engine.stop()
     await memo.kube.aclose()

@@ -27,6 +27,7 @@ from portico.domain.relations import Edge
 from portico.domain.status import OWNED, desired_status, status_patch
 from portico.domain.workloads import WorkloadView
 from portico.errors import NotFound, PorticoError, TransientError
+from portico.metrics import HEALTH_TRANSITIONS, RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
 from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.queue import WorkQueue
 
@@ -169,9 +170,12 @@ class CatalogEngine:
     async def _work(self) -> None:
         while True:
             key = await self.queue.get()
+            result = "error"
             try:
-                await self.reconcile(key)
+                with RECONCILE_SECONDS.labels(key.kind).time():
+                    await self.reconcile(key)
                 self.queue.forget(key)
+                result = "success"
             except TransientError as e:
                 delay = self.queue.retry(key, e.retry_after)
                 log.warning("%s: %s; retrying in %.1fs", key, e, delay)
@@ -182,6 +186,7 @@ class CatalogEngine:
                 delay = self.queue.retry(key)
                 log.exception("%s: unexpected error; retrying in %.1fs", key, delay)
             finally:
+                RECONCILES.labels(key.kind, result).inc()
                 self.queue.done(key)
 
     def _current(self, view: EntityView) -> Mapping[str, Any]:
@@ -214,6 +219,7 @@ class CatalogEngine:
         except NotFound:
             return  # deleted meanwhile; its DELETED event cleans up
         self.writes += 1
+        STATUS_WRITES.labels(key.kind).inc()
         merged = {**current, **{k: desired[k] for k in patch if desired.get(k) is not None}}
         for k, v in patch.items():
             if v is None:
@@ -238,6 +244,7 @@ class CatalogEngine:
             instance=self.instance,
         )
         log.info("%s: %s", view.key, event["note"])
+        HEALTH_TRANSITIONS.labels(view.key.kind, str(new.get("status"))).inc()
         try:
             await self._kube.create_event(view.key.namespace, event)
         except PorticoError as e:  # an event is a courtesy; never fail the reconcile for it
