@@ -5,7 +5,7 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: test-tools help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
@@ -33,6 +33,7 @@ manifests: $(VENV)/.installed
 	$(BIN)/portico crds -o crds
 	$(BIN)/portico crds -o deploy/crds --kustomization
 	$$(hack/build-binaries.sh)/kubectl kustomize deploy/ > deploy/install.yaml
+	$(BIN)/python hack/argocd-cm-patch.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check operator tests
@@ -40,13 +41,16 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed test-tools
 	$(BIN)/pytest tests/unit -q
 
-e2e: venv binaries
+e2e: venv binaries test-tools
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/pytest tests/e2e -q -rA
 
-test: venv binaries lint
+test-tools:
+	@hack/ensure-test-tools.sh
+
+test: venv binaries test-tools lint
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/pytest tests -q
 
 demo: venv binaries

@@ -78,7 +78,10 @@ def operator(cluster: LocalCluster) -> Iterator[OperatorProcess]:
     kubeconfig = service_account_kubeconfig(
         kubectl, "portico-system", "portico", cluster.state_dir / "portico-sa.kubeconfig"
     )
-    proc = OperatorProcess(kubeconfig, cluster.state_dir / "operator.log").start()
+    verbose = ("-v",) if os.environ.get("PORTICO_E2E_VERBOSE") else ()
+    proc = OperatorProcess(
+        kubeconfig, cluster.state_dir / "operator.log", extra_args=verbose
+    ).start()
     try:
         yield proc
     finally:

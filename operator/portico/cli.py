@@ -13,6 +13,16 @@ import yaml
 from portico import __version__
 
 
+class _RetriesAreWarnings(logging.Filter):
+    """kopf logs a handler's TemporaryError at ERROR; it is retried by design (e.g. waiting
+    for Argo CD to prune), so Portico's log calls it a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _run(args: argparse.Namespace) -> int:
     import kopf
 
@@ -26,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     for noisy in ("kopf.objects", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("kopf.objects").addFilter(_RetriesAreWarnings())
     try:
         settings = from_env()
     except ConfigError as e:

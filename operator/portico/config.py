@@ -19,6 +19,10 @@ class Settings(BaseModel):
     peering_lifetime: int = Field(
         default=60, ge=2, le=3600, description="Seconds before a silent peer is considered gone."
     )
+    config_namespace: str = Field(
+        default="portico-system", description="Namespace of the portico-config ConfigMap."
+    )
+    config_name: str = Field(default="portico-config", description="The ConfigMap's name.")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, description="/metrics port.")
     liveness: str | None = Field(
         default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz"
@@ -36,6 +40,10 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         raw["peering"] = env["PORTICO_PEERING"]
     if env.get("PORTICO_PEERING_LIFETIME"):
         raw["peering_lifetime"] = env["PORTICO_PEERING_LIFETIME"]
+    if env.get("POD_NAMESPACE") or env.get("PORTICO_CONFIG_NAMESPACE"):
+        raw["config_namespace"] = env.get("PORTICO_CONFIG_NAMESPACE") or env["POD_NAMESPACE"]
+    if env.get("PORTICO_CONFIG_NAME"):
+        raw["config_name"] = env["PORTICO_CONFIG_NAME"]
     if env.get("PORTICO_METRICS_PORT"):
         raw["metrics_port"] = env["PORTICO_METRICS_PORT"]
     if env.get("PORTICO_LIVENESS"):

@@ -10,7 +10,7 @@ import json
 import os
 import ssl
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import Any
 
 import httpx
@@ -148,6 +148,59 @@ class KubeClient:
         result = await self._request("GET", f"/apis/{group}/{version}{where}/{plural}")
         items: list[dict[str, Any]] = result.get("items", [])
         return items
+
+    async def apply(
+        self, path: str, body: Mapping[str, Any], *, field_manager: str
+    ) -> dict[str, Any]:
+        """Server-side apply `body` at `path` (the object's URL) as `field_manager`."""
+        return await self._request(
+            "PATCH",
+            f"{path}?fieldManager={field_manager}&force=true",
+            body=body,
+            content_type="application/apply-patch+yaml",
+        )
+
+    async def delete(self, path: str, *, propagation: str = "Foreground") -> None:
+        """DELETE an object; NotFound if it (or its resource type) does not exist."""
+        await self._request(
+            "DELETE",
+            path,
+            body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation},
+        )
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return await self._request("GET", path)
+
+    async def resource_exists(self, group: str, version: str, plural: str) -> bool:
+        """Is `plural` served in group/version (e.g. is Argo CD's CRD installed)?"""
+        try:
+            found = await self._request("GET", f"/apis/{group}/{version}")
+        except NotFound:
+            return False
+        return any(r.get("name") == plural for r in found.get("resources", []))
+
+    async def watch(
+        self, path: str, *, resource_version: str | None = None, seconds: int = 300
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream watch events (dicts with type and object) until the server ends the watch."""
+        params = f"watch=true&timeoutSeconds={seconds}&allowWatchBookmarks=true"
+        if resource_version:
+            params += f"&resourceVersion={resource_version}"
+        sep = "&" if "?" in path else "?"
+        try:
+            async with self._http.stream(
+                "GET", f"{path}{sep}{params}", timeout=httpx.Timeout(seconds + 30, connect=10)
+            ) as response:
+                if response.status_code >= 300:
+                    await response.aread()
+                    raise TransientError(
+                        SYSTEM, f"watch {path}: {response.text[:200]}", status=response.status_code
+                    )
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.TransportError as e:
+            raise TransientError(SYSTEM, f"watch {path} failed: {type(e).__name__}") from e
 
     async def ensure_peering(self, name: str) -> bool:
         """Create kopf's ClusterKopfPeering `name` unless it exists; True if created."""

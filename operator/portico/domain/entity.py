@@ -64,6 +64,7 @@ class EntityView:
     edges: tuple[Edge, ...] = ()
     problems: tuple[str, ...] = ()
     kubernetes: KubernetesTarget | None = None
+    deleting: bool = False
 
     @property
     def health(self) -> str | None:
@@ -114,4 +115,5 @@ def view_from_body(kind: str, body: Mapping[str, Any]) -> EntityView:
         edges=edges,
         problems=problems,
         kubernetes=kubernetes_target(key, spec, annotations),
+        deleting=bool(meta.get("deletionTimestamp")),
     )

@@ -7,6 +7,12 @@ the smallest merge patch, or None when nothing changed (an idle catalog writes n
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from portico.domain.argocd import (
+    APP_NAME_ANNOTATION,
+    AppView,
+    argocd_signal,
+    argocd_status,
+)
 from portico.domain.conditions import (
     REFS_RESOLVED,
     VALID,
@@ -21,10 +27,12 @@ from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, relations_of
 from portico.domain.workloads import WorkloadView, kubernetes_signal
 from portico.models.api import ApiSpec
+from portico.models.component import ComponentSpec
+from portico.models.config import OperatorConfig
 
 # Status fields this decision owns; others (repository, argocd, kopf, ...) are left alone.
 OWNED: dict[str, tuple[str, ...]] = {
-    "component": ("observedGeneration", "conditions", "relations", "health"),
+    "component": ("observedGeneration", "conditions", "relations", "health", "argocd"),
     "api": (
         "observedGeneration",
         "conditions",
@@ -55,6 +63,8 @@ class Graph(Protocol):
     def incoming(self, key: EntityKey) -> list[Edge]: ...
 
     def workloads(self, namespace: str) -> list[WorkloadView]: ...
+
+    def application(self, namespace: str, name: str) -> AppView | None: ...
 
 
 def refs_condition(view: EntityView, graph: Graph) -> dict[str, Any]:
@@ -92,7 +102,27 @@ def _member_health(graph: Graph, refs: list[str]) -> list[tuple[str, str | None,
     return out
 
 
-def health_signals(view: EntityView, graph: Graph, incoming: list[Edge]) -> list[Signal]:
+def observed_application(
+    view: EntityView, config: OperatorConfig, deployed: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """The Argo CD Application a Component reports on: the one Portico applied for it, else
+    one named by Backstage's `argocd/app-name` annotation (`name` or `namespace/name`)."""
+    if deployed is not None:
+        return deployed
+    named = view.annotations.get(APP_NAME_ANNOTATION)
+    if (
+        named
+        and isinstance(view.spec, ComponentSpec)
+        and not (view.spec.deploy and view.spec.deploy.argocd)
+    ):
+        namespace, _, name = named.rpartition("/")
+        return (namespace or config.argocd.namespace, name)
+    return None
+
+
+def health_signals(
+    view: EntityView, graph: Graph, incoming: list[Edge], app: tuple[str, str] | None = None
+) -> list[Signal]:
     """Every configured source's signal for this entity (sources later issues add go here)."""
     kind = view.key.kind
     signals: list[Signal] = []
@@ -101,6 +131,8 @@ def health_signals(view: EntityView, graph: Graph, incoming: list[Edge]) -> list
         signals.append(
             kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
         )
+    if kind == "component" and app is not None:
+        signals.append(argocd_signal(graph.application(*app), "/".join(app)))
     elif kind == "api":
         providers = _sources(incoming, "providesApi")
         if not providers:
@@ -116,15 +148,33 @@ def health_signals(view: EntityView, graph: Graph, incoming: list[Edge]) -> list
     return signals
 
 
-def desired_status(view: EntityView, graph: Graph, *, now: str) -> dict[str, Any]:
-    """The owned part of the entity's status."""
+def desired_status(
+    view: EntityView,
+    graph: Graph,
+    *,
+    now: str,
+    config: OperatorConfig | None = None,
+    deployed: dict[str, Any] | None = None,
+    deployed_app: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The owned part of the entity's status.
+
+    `deployed` is the Deployed condition the Argo CD step reached (None: not deploying);
+    `deployed_app` the Application it applied.
+    """
+    config = config or OperatorConfig()
     incoming = graph.incoming(view.key)
     wanted = [refs_condition(view, graph)]
+    if deployed is not None:
+        wanted.append(deployed)
     status: dict[str, Any] = {"observedGeneration": view.generation}
     kind = view.key.kind
+    app = observed_application(view, config, deployed_app) if kind == "component" else None
+    if app is not None:
+        status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
         status["health"] = aggregate(
-            health_signals(view, graph, incoming), view.status.get("health"), now=now
+            health_signals(view, graph, incoming, app), view.status.get("health"), now=now
         )
     if kind == "api":
         status["providers"] = _sources(incoming, "providesApi")

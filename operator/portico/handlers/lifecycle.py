@@ -8,6 +8,7 @@ import kopf
 from portico.clients.kube import KubeClient
 from portico.config import from_env
 from portico.reconcilers.catalog import CatalogEngine
+from portico.reconcilers.config_source import ConfigSource
 
 
 def configure(settings: kopf.OperatorSettings) -> None:
@@ -44,11 +45,21 @@ async def startup(
     memo.kube = KubeClient.from_environment()
     if config.peering and await memo.kube.ensure_peering(config.peering):
         logger.info("created the ClusterKopfPeering %r", config.peering)
-    memo.engine = CatalogEngine(memo.kube, workers=config.workers)
+    memo.engine = CatalogEngine(
+        memo.kube, workers=config.workers, config=lambda: memo.config.current
+    )
+    memo.config = ConfigSource(
+        memo.kube,
+        config.config_namespace,
+        config.config_name,
+        on_change=lambda: memo.engine.requeue("component"),
+    )
+    memo.config.start(await memo.config.load())
     memo.engine.start()
 
 
 @kopf.on.cleanup()
 async def cleanup(*, memo: Any, **_: Any) -> None:
+    await memo.config.stop()
     await memo.engine.stop()
     await memo.kube.aclose()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portico.clients.kube import KubeClient
+from portico.domain.argocd import ENTITY_LABEL, AppView
 from portico.domain.entity import EntityView
 from portico.domain.events import health_event
 from portico.domain.refs import EntityKey
@@ -28,7 +29,9 @@ from portico.domain.status import OWNED, desired_status, status_patch
 from portico.domain.workloads import WorkloadView
 from portico.errors import NotFound, PorticoError, TransientError
 from portico.metrics import HEALTH_TRANSITIONS, RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
+from portico.models.config import OperatorConfig
 from portico.models.kinds import GROUP, VERSION, kind_info
+from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.queue import WorkQueue
 
 log = logging.getLogger("portico.catalog")
@@ -41,44 +44,67 @@ def utcnow() -> str:
 
 
 class IndexGraph:
-    """The catalog graph over kopf-style indexes: key -> iterable of values."""
+    """The catalog graph over kopf's indexes, by name: key -> collection of values.
 
-    def __init__(
-        self,
-        entities: Mapping[Any, Iterable[EntityView]],
-        edges: Mapping[Any, Iterable[tuple[Edge, ...]]],
-        workloads: Mapping[Any, Iterable[WorkloadView]] | None = None,
-        watchers: Mapping[Any, Iterable[EntityKey]] | None = None,
-    ) -> None:
-        self._entities = entities
-        self._edges = edges
-        self._workloads = workloads if workloads is not None else {}
-        self._watchers = watchers if watchers is not None else {}
+    entities: EntityKey -> EntityView; edges: target EntityKey -> edges pointing at it;
+    workloads: namespace -> WorkloadView; watchers: namespace -> Components observing it;
+    applications: (namespace, name) -> AppView; app_watchers: Application name ->
+    Components naming it; namespaces: name -> labels. Missing indexes read as empty.
+    """
 
-    def workloads(self, namespace: str) -> list[WorkloadView]:
-        store = self._workloads.get(namespace)
+    def __init__(self, indexes: Mapping[str, Any]) -> None:
+        self._ix = indexes
+
+    def _all(self, index: str, key: Any) -> list[Any]:
+        store = (self._ix.get(index) or {}).get(key)
         return list(store) if store else []
+
+    def _one(self, index: str, key: Any) -> Any:
+        found = self._all(index, key)
+        return found[0] if found else None
+
+    def get(self, key: EntityKey) -> EntityView | None:
+        view: EntityView | None = self._one("entities", key)
+        return view
+
+    def incoming(self, key: EntityKey) -> list[Edge]:
+        return [edge for group in self._all("edges", key) for edge in group]
+
+    def application(self, namespace: str, name: str) -> AppView | None:
+        app: AppView | None = self._one("applications", (namespace, name))
+        return app
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        return dict(self._one("namespaces", namespace) or {})
 
     def watchers(self, namespace: str) -> list[EntityView]:
         """Components whose workloads live in `namespace`."""
-        store = self._watchers.get(namespace)
-        views = (self.get(key) for key in store) if store else ()
+        views = (self.get(key) for key in self._all("watchers", namespace))
         return [v for v in views if v is not None and v.kubernetes is not None]
 
-    def get(self, key: EntityKey) -> EntityView | None:
-        store = self._entities.get(key)
-        return next(iter(store), None) if store else None
+    def keys(self, kind: str) -> list[EntityKey]:
+        entities = self._ix.get("entities") or {}
+        return [key for key in entities if isinstance(key, EntityKey) and key.kind == kind]
 
-    def incoming(self, key: EntityKey) -> list[Edge]:
-        store = self._edges.get(key)
-        return [edge for group in store for edge in group] if store else []
+    def app_watchers(self, name: str) -> list[EntityKey]:
+        return self._all("app_watchers", name)
+
+    def workloads(self, namespace: str) -> list[WorkloadView]:
+        return self._all("workloads", namespace)
 
 
 class CatalogEngine:
     def __init__(
-        self, kube: KubeClient, *, workers: int = 4, clock: Callable[[], str] = utcnow
+        self,
+        kube: KubeClient,
+        *,
+        workers: int = 4,
+        clock: Callable[[], str] = utcnow,
+        config: Callable[[], OperatorConfig] = OperatorConfig,
     ) -> None:
         self._kube = kube
+        self._config = config
+        self.argocd = ArgoCDStep(kube)
         self._workers = workers
         self._clock = clock
         self.queue: WorkQueue[EntityKey] = WorkQueue()
@@ -94,12 +120,25 @@ class CatalogEngine:
     def bind(self, indexes: Mapping[str, Any]) -> None:
         """Attach kopf's live indexes by name (the same objects on every call)."""
         if self.graph is None:
-            self.graph = IndexGraph(
-                indexes["entities"],
-                indexes["edges"],
-                indexes.get("workloads"),
-                indexes.get("watchers"),
-            )
+            self.graph = IndexGraph(indexes)
+
+    def observe_application(self, app: AppView) -> None:
+        """Queue the Component an Application belongs to (by Portico's label), and those
+        that name it with Backstage's argocd/app-name annotation."""
+        owner = app.labels.get(ENTITY_LABEL, "")
+        kind, _, rest = owner.partition(".")
+        namespace, _, name = rest.partition(".")
+        if kind == "component" and namespace and name:
+            self.queue.add(EntityKey(kind, namespace, name))
+        if self.graph is not None:
+            for key in self.graph.app_watchers(app.name):
+                self.queue.add(key)
+
+    def requeue(self, kind: str) -> None:
+        """Everything of a kind (e.g. after a configuration change)."""
+        if self.graph is not None:
+            for key in self.graph.keys(kind):
+                self.queue.add(key)
 
     def observe_workload(self, workload: WorkloadView, *, deleted: bool) -> None:
         """Queue the Components that select this workload now, or selected it before."""
@@ -204,9 +243,20 @@ class CatalogEngine:
         view = self.graph.get(key)
         if view is None:
             return
+        config = self._config()
+        outcome = (
+            await self.argocd.run(view, self.graph, config) if key.kind == "component" else None
+        )
+        if outcome is not None and outcome.retry_after:
+            self.queue.add_after(key, outcome.retry_after)
         current = self._current(view)
         desired = desired_status(
-            dataclasses.replace(view, status=current), self.graph, now=self._clock()
+            dataclasses.replace(view, status=current),
+            self.graph,
+            now=self._clock(),
+            config=config,
+            deployed=outcome.condition if outcome else None,
+            deployed_app=outcome.application if outcome else None,
         )
         patch = status_patch(current, desired, OWNED[key.kind])
         if patch is None:

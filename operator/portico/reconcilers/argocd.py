@@ -1,0 +1,223 @@
+"""Argo CD delivery, acted on: apply the desired Application, delete it on cleanup.
+
+Decisions come from portico.domain.argocd; this module only talks to the API server.
+Applications are server-side applied with the field manager `portico`, so Argo CD's own
+writes to them (status, operation) never conflict, and nothing is sent when what Portico
+owns already matches.
+"""
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from portico.clients.kube import KubeClient
+from portico.domain.argocd import (
+    ENTITY_LABEL,
+    RESOURCES_FINALIZER,
+    AppView,
+    Refusal,
+    app_name,
+    desired_application,
+    effective_argocd,
+    entity_label,
+    needs_apply,
+    repository_url,
+)
+from portico.domain.conditions import DEPLOYED, cond
+from portico.domain.entity import EntityView
+from portico.domain.refs import EntityKey
+from portico.errors import NotFound, RejectedError
+from portico.models.component import ArgoCD, ComponentSpec
+from portico.models.config import OperatorConfig
+from portico.models.template import TemplateSpec
+
+log = logging.getLogger("portico.argocd")
+FIELD_MANAGER = "portico"
+GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
+
+
+class DeployGraph(Protocol):
+    def get(self, key: EntityKey) -> EntityView | None: ...
+
+    def application(self, namespace: str, name: str) -> AppView | None: ...
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    condition: dict[str, Any]
+    application: tuple[str, str] | None  # the Application to report on, if any
+    retry_after: float | None = None  # refused by the API server: try again later
+
+
+class StillDeleting(Exception):
+    """Argo CD has not finished deleting the Application yet (raised to retry later)."""
+
+
+def app_path(namespace: str, name: str) -> str:
+    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
+
+
+def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
+    spec = view.spec
+    if not isinstance(spec, ComponentSpec) or spec.scaffold is None:
+        return None
+    ref = spec.scaffold.template_ref
+    template = graph.get(EntityKey("template", ref.namespace or view.key.namespace, ref.name))
+    if template is None or not isinstance(template.spec, TemplateSpec):
+        return None
+    defaults = template.spec.defaults
+    return defaults.deploy.argocd if defaults and defaults.deploy else None
+
+
+class ArgoCDStep:
+    def __init__(self, kube: KubeClient) -> None:
+        self._kube = kube
+        self._installed = False
+        self._applied: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def forget_installed(self) -> None:
+        self._installed = False
+
+    async def installed(self) -> bool:
+        """Is Argo CD's Application CRD served? A 'yes' is remembered; a 'no' is asked again
+        (the CRD's own watch events re-queue Components when Argo CD appears)."""
+        if not self._installed:
+            self._installed = await self._kube.resource_exists(GROUP, VERSION, PLURAL)
+        return self._installed
+
+    async def run(
+        self, view: EntityView, graph: DeployGraph, config: OperatorConfig
+    ) -> DeployOutcome | None:
+        spec = view.spec
+        if not isinstance(spec, ComponentSpec) or view.deleting:
+            return None
+        key = view.key
+        namespace, name = config.argocd.namespace, app_name(key)
+        argocd = effective_argocd(spec, template_defaults(view, graph))
+        if argocd is None:
+            await self._remove_unwanted(key, graph.application(namespace, name))
+            return None
+        plan = desired_application(
+            key,
+            spec,
+            argocd,
+            repository_url(spec, view.status),
+            graph.namespace_labels(key.namespace),
+            config,
+        )
+        if isinstance(plan, Refusal):
+            return DeployOutcome(cond(DEPLOYED, False, plan.reason, plan.message), None)
+        if not await self.installed():
+            return DeployOutcome(
+                cond(
+                    DEPLOYED,
+                    False,
+                    "ArgoCDNotInstalled",
+                    "Argo CD's Application CRD (applications.argoproj.io) is not installed: "
+                    "install Argo CD, or remove spec.deploy.argocd",
+                ),
+                None,
+            )
+        live = graph.application(namespace, name)
+        if live is not None and live.deleting:
+            return DeployOutcome(
+                cond(
+                    DEPLOYED,
+                    None,
+                    "ApplicationDeleting",
+                    f"Application {namespace}/{name} is being deleted; it is re-created after",
+                ),
+                (namespace, name),
+            )
+        if needs_apply(plan, live) and not (
+            live is None and self._applied.get((namespace, name)) == plan
+        ):
+            try:
+                await self._kube.apply(app_path(namespace, name), plan, field_manager=FIELD_MANAGER)
+            except NotFound:
+                self._installed = False
+                return DeployOutcome(
+                    cond(
+                        DEPLOYED,
+                        False,
+                        "ArgoCDNotInstalled",
+                        "applications.argoproj.io disappeared",
+                    ),
+                    None,
+                )
+            except RejectedError as e:  # e.g. RBAC: an admin may fix it without a spec change
+                return DeployOutcome(cond(DEPLOYED, False, "ApplyFailed", str(e)), None, 60.0)
+            self._applied[(namespace, name)] = plan
+            log.info("%s: applied Application %s/%s", key, namespace, name)
+        return DeployOutcome(
+            cond(
+                DEPLOYED, True, "ApplicationApplied", f"Application {namespace}/{name} is applied"
+            ),
+            (namespace, name),
+        )
+
+    async def _remove_unwanted(self, key: EntityKey, live: AppView | None) -> None:
+        """spec.deploy.argocd was removed: the Application Portico made for it goes too."""
+        if (
+            live is not None
+            and not live.deleting
+            and live.labels.get(ENTITY_LABEL) == entity_label(key)
+        ):
+            log.info(
+                "%s: spec.deploy.argocd removed; deleting Application %s/%s",
+                key,
+                live.namespace,
+                live.name,
+            )
+            await self._delete(live.namespace, live.name)
+
+    async def _delete(self, namespace: str, name: str) -> None:
+        with contextlib.suppress(NotFound):
+            await self._kube.delete(app_path(namespace, name), propagation="Background")
+
+    async def cleanup(self, key: EntityKey, spec: ComponentSpec, config: OperatorConfig) -> None:
+        """The Component is being deleted: delete its Application, honouring deletionPolicy.
+
+        Returns when nothing is left to clean (including when Argo CD is not installed);
+        raises StillDeleting while Argo CD is still pruning the deployed resources.
+        """
+        if not await self.installed():
+            log.info("%s: Argo CD is not installed; no Application to delete", key)
+            return
+        namespace, name = config.argocd.namespace, app_name(key)
+        path = app_path(namespace, name)
+        try:
+            app = await self._kube.get(path)
+        except NotFound:
+            return
+        meta = app.get("metadata", {})
+        if (meta.get("labels") or {}).get(ENTITY_LABEL) != entity_label(key):
+            return  # not ours: never delete what Portico did not create
+        finalizers = list(meta.get("finalizers") or [])
+        argocd = spec.deploy.argocd if spec.deploy else None
+        policy = (argocd.deletion_policy if argocd else None) or "Delete"
+        if policy == "Orphan" and RESOURCES_FINALIZER in finalizers:
+            # Orphan: drop Argo CD's cascade finalizer so the deployed resources stay.
+            await self._kube.apply(
+                path,
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Application",
+                    "metadata": {"name": name, "namespace": namespace, "finalizers": []},
+                },
+                field_manager=FIELD_MANAGER,
+            )
+        if not meta.get("deletionTimestamp"):
+            await self._delete(namespace, name)
+        try:
+            await self._kube.get(path)
+        except NotFound:
+            log.info("%s: Application %s/%s deleted", key, namespace, name)
+            return
+        raise StillDeleting(
+            f"waiting for Argo CD to delete the resources of Application {namespace}/{name} "
+            f"(deletionPolicy {policy})"
+        )

@@ -1,0 +1,109 @@
+"""The operator's configuration: the portico-config ConfigMap, read at start and on change.
+
+A ConfigMap that does not parse is reported and ignored: the last good configuration stays
+in force (the defaults, if there never was one), so a typo never widens what is allowed.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from portico.clients.kube import KubeClient
+from portico.errors import NotFound, PorticoError
+from portico.models.config import OperatorConfig
+
+log = logging.getLogger("portico.config")
+KEY = "config.yaml"
+
+
+def parse_config(data: dict[str, Any] | None) -> OperatorConfig:
+    """Parse the ConfigMap's `config.yaml`; raises ValueError naming the bad field."""
+    text = (data or {}).get(KEY)
+    if not text:
+        return OperatorConfig()
+    try:
+        raw = yaml.safe_load(text) or {}
+        return OperatorConfig.model_validate(raw)
+    except yaml.YAMLError as e:
+        raise ValueError(f"{KEY} is not valid YAML: {e}") from e
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{KEY}: {where}: {first['msg']}") from e
+
+
+class ConfigSource:
+    def __init__(
+        self, kube: KubeClient, namespace: str, name: str, on_change: Callable[[], None]
+    ) -> None:
+        self.current = OperatorConfig()
+        self._kube = kube
+        self._path = f"/api/v1/namespaces/{namespace}/configmaps"
+        self._name = name
+        self._on_change = on_change
+        self._task: asyncio.Task[None] | None = None
+
+    def _accept(self, data: dict[str, Any] | None) -> None:
+        try:
+            config = parse_config(data)
+        except ValueError as e:
+            log.error(
+                "ignoring configmap %s: %s (keeping the previous configuration)", self._name, e
+            )
+            return
+        if config != self.current:
+            self.current = config
+            log.info("configuration loaded from configmap %s", self._name)
+            self._on_change()
+
+    async def load(self) -> str | None:
+        """Read the ConfigMap once; returns its resourceVersion (None if absent)."""
+        try:
+            cm = await self._kube.get(f"{self._path}/{self._name}")
+        except NotFound:
+            log.info("no configmap %s: using the defaults", self._name)
+            return None
+        self._accept(cm.get("data"))
+        rv = cm.get("metadata", {}).get("resourceVersion")
+        return str(rv) if rv else None
+
+    def start(self, resource_version: str | None) -> None:
+        self._task = asyncio.create_task(self._watch(resource_version), name="portico-config")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _watch(self, resource_version: str | None) -> None:
+        delay = 1.0
+        while True:
+            try:
+                async for event in self._kube.watch(
+                    f"{self._path}?fieldSelector=metadata.name%3D{self._name}",
+                    resource_version=resource_version,
+                ):
+                    obj = event.get("object", {})
+                    resource_version = obj.get("metadata", {}).get("resourceVersion")
+                    if event.get("type") in ("ADDED", "MODIFIED"):
+                        self._accept(obj.get("data"))
+                    elif event.get("type") == "DELETED":
+                        self._accept(None)
+                    elif event.get("type") == "ERROR":
+                        resource_version = await self.load()  # expired: re-list
+                delay = 1.0
+            except PorticoError as e:
+                log.warning("watching configmap %s: %s; retrying in %.0fs", self._name, e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60)
+                resource_version = await self._safe_load()
+
+    async def _safe_load(self) -> str | None:
+        try:
+            return await self.load()
+        except PorticoError:
+            return None

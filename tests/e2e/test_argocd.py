@@ -1,0 +1,306 @@
+"""Argo CD delivery on a real API server with Argo CD's real Application CRD: the Application
+Portico writes is accepted as written, its sync and health reach the Component within a
+second or two (the test writes Application status as Argo CD's controller would), guardrails
+refuse what the admin did not allow and follow the ConfigMap live, and deletion honours
+deletionPolicy. Runs first: the no-CRD case needs a cluster without Argo CD."""
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from support.kubectl import Kubectl
+from support.poll import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+ARGO_CRD = ROOT.parent / "shared" / "argocd" / "application-crd.yaml"
+
+pytestmark = pytest.mark.usefixtures("operator")
+
+
+def component(
+    name: str,
+    *,
+    destination: dict[str, str] | None = None,
+    project: str = "default",
+    policy: str | None = None,
+) -> str:
+    argocd: dict[str, Any] = {"project": project, "path": "deploy", "targetRevision": "main"}
+    if destination is not None:
+        argocd["destination"] = destination
+    if policy:
+        argocd["deletionPolicy"] = policy
+    return json.dumps(
+        {
+            "apiVersion": "portico.dev/v1alpha1",
+            "kind": "Component",
+            "metadata": {"name": name},
+            "spec": {
+                "type": "service",
+                "lifecycle": "production",
+                "owner": "group:team",
+                "source": {"github": {"owner": "acme", "repo": name}},
+                "deploy": {"argocd": argocd},
+            },
+        }
+    )
+
+
+def deployed(kubectl: Kubectl, name: str, namespace: str) -> dict[str, Any]:
+    return kubectl.condition("component", name, namespace, "Deployed")
+
+
+@pytest.fixture(scope="module")
+def argocd(kubectl: Kubectl) -> Iterator[None]:
+    if not ARGO_CRD.exists():
+        pytest.fail(f"{ARGO_CRD} is missing: the shared Argo CD CRDs are part of the workspace")
+    kubectl.run("create", "namespace", "argocd", check=False)
+    kubectl.run("apply", "--server-side", "-f", str(ARGO_CRD))
+    kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(ARGO_CRD))
+    yield
+    # Play Argo CD's controller for what is left: without it, Applications with the
+    # resources finalizer would keep their Components (and test namespaces) forever.
+    for name in kubectl.run("get", "applications", "-n", "argocd", "-o", "name").stdout.split():
+        kubectl.run(
+            "patch",
+            name,
+            "-n",
+            "argocd",
+            "--type=merge",
+            "-p",
+            '{"metadata": {"finalizers": null}}',
+            check=False,
+        )
+
+
+def test_without_argo_cd_the_component_says_so_and_deletes_cleanly(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    if kubectl.run("get", "crd", "applications.argoproj.io", check=False).returncode == 0:
+        pytest.fail("this test must run before Argo CD's CRD is installed (module order)")
+    kubectl.apply(component("early"), namespace)
+
+    def explained() -> None:
+        c = deployed(kubectl, "early", namespace)
+        assert c["status"] == "False"
+        assert c["reason"] == "ArgoCDNotInstalled"
+
+    eventually(explained)
+    assert "applications.argoproj.io" in deployed(kubectl, "early", namespace)["message"]
+    obj = kubectl.get("component", "early", namespace)
+    assert obj is not None
+    assert obj["metadata"].get("finalizers") == ["portico.dev/cleanup"]
+    kubectl.run("delete", "component", "early", "-n", namespace, "--timeout=20s")
+    assert kubectl.get("component", "early", namespace) is None
+
+
+@pytest.mark.usefixtures("argocd")
+def test_component_gets_an_application_and_follows_its_sync_and_health(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(component("checkout"), namespace)
+    name = f"{namespace}-checkout"
+
+    def app() -> dict[str, Any]:
+        found = kubectl.get("application", name, "argocd")
+        assert found is not None, "no Application yet"
+        return found
+
+    live = eventually(app)
+    assert live["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "portico",
+        "portico.dev/entity": f"component.{namespace}.checkout",
+    }
+    assert live["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    # Accepted by Argo CD's own schema exactly as written: nothing pruned, nothing changed.
+    assert live["spec"] == {
+        "project": "default",
+        "source": {
+            "repoURL": "https://github.com/acme/checkout.git",
+            "path": "deploy",
+            "targetRevision": "main",
+        },
+        "destination": {"namespace": namespace, "server": "https://kubernetes.default.svc"},
+        "syncPolicy": {
+            "automated": {"prune": True, "selfHeal": True},
+            "syncOptions": ["CreateNamespace=true"],
+        },
+    }
+    eventually(lambda: assert_condition(kubectl, namespace, "checkout", "Deployed", "True"))
+
+    def argo_reports(sync: str, health: str, message: str = "") -> float:
+        status: dict[str, Any] = {
+            "sync": {"status": sync, "revision": "abc123"},
+            "health": {"status": health},
+        }
+        if message:
+            status["health"]["message"] = message
+        kubectl.run(
+            "patch",
+            "application",
+            name,
+            "-n",
+            "argocd",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": status}),
+        )
+        return time.monotonic()
+
+    def columns(sync: str, health: str) -> None:
+        row = kubectl.run("get", "component", "checkout", "-n", namespace, "--no-headers")
+        assert row.stdout.split()[4:6] == [health, sync], row.stdout
+
+    start = argo_reports("Synced", "Healthy")
+    eventually(lambda: columns("Synced", "Healthy"), timeout=5)
+    healthy_after = time.monotonic() - start
+    start = argo_reports("OutOfSync", "Degraded", "Deployment checkout: 0/3 ready")
+    eventually(lambda: columns("OutOfSync", "Degraded"), timeout=5)
+    degraded_after = time.monotonic() - start
+    print(
+        f"\nArgo CD status -> Component columns: {healthy_after * 1000:.0f} ms, "
+        f"{degraded_after * 1000:.0f} ms (kubectl round trips included)"
+    )
+    comp = kubectl.get("component", "checkout", namespace)
+    assert comp is not None
+    assert comp["status"]["argocd"] == {
+        "application": f"argocd/{name}",
+        "sync": "OutOfSync",
+        "health": "Degraded",
+        "revision": "abc123",
+    }
+    assert comp["status"]["health"]["reason"] == "ArgoCDDegraded"
+    assert "0/3 ready" in comp["status"]["health"]["message"]
+
+
+def assert_condition(kubectl: Kubectl, ns: str, name: str, type_: str, status: str) -> None:
+    assert kubectl.condition("component", name, ns, type_)["status"] == status
+
+
+@pytest.mark.usefixtures("argocd")
+def test_a_destination_the_admin_did_not_allow_gets_no_application(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(component("sneaky", destination={"namespace": "kube-system"}), namespace)
+
+    def refused() -> dict[str, Any]:
+        c = deployed(kubectl, "sneaky", namespace)
+        assert c["status"] == "False"
+        return c
+
+    c = eventually(refused)
+    assert c["reason"] == "DestinationNotAllowed"
+    assert "'kube-system'" in c["message"]
+    assert "spec.deploy.argocd.destination" in c["message"]
+    assert kubectl.get("application", f"{namespace}-sneaky", "argocd") is None
+    assert kubectl.condition("component", "sneaky", namespace, "Ready")["status"] == "False"
+
+
+@pytest.mark.usefixtures("argocd")
+def test_guardrails_follow_the_configmap_without_a_restart(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(
+        component("api", project="payments", destination={"namespace": f"{namespace}-prod"}),
+        namespace,
+    )
+    eventually(lambda: assert_reason(kubectl, namespace, "api", "ProjectNotAllowed"))
+    original = kubectl.get("configmap", "portico-config", "portico-system")
+    assert original is not None
+    config = {
+        "argocd": {
+            "namespace": "argocd",
+            "rules": [
+                {
+                    "namespaces": [namespace],
+                    "projects": ["payments"],
+                    "destinations": [{"namespace": f"{namespace}-*"}],
+                }
+            ],
+        }
+    }
+    try:
+        kubectl.run(
+            "patch",
+            "configmap",
+            "portico-config",
+            "-n",
+            "portico-system",
+            "--type=merge",
+            "-p",
+            json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}}),
+        )
+        eventually(lambda: assert_condition(kubectl, namespace, "api", "Deployed", "True"))
+        app = kubectl.get("application", f"{namespace}-api", "argocd")
+        assert app is not None
+        assert app["spec"]["destination"]["namespace"] == f"{namespace}-prod"
+        assert app["spec"]["project"] == "payments"
+    finally:
+        kubectl.run(
+            "patch",
+            "configmap",
+            "portico-config",
+            "-n",
+            "portico-system",
+            "--type=merge",
+            "-p",
+            json.dumps({"data": original["data"]}),
+        )
+
+
+def assert_reason(kubectl: Kubectl, ns: str, name: str, reason: str) -> None:
+    c = deployed(kubectl, name, ns)
+    assert c["reason"] == reason, c
+
+
+@pytest.mark.usefixtures("argocd")
+def test_delete_with_policy_delete_waits_for_argo_cd_to_prune(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(component("cart", policy="Delete"), namespace)
+    app_name = f"{namespace}-cart"
+    eventually(lambda: assert_condition(kubectl, namespace, "cart", "Deployed", "True"))
+    kubectl.run("delete", "component", "cart", "-n", namespace, "--wait=false")
+
+    def terminating() -> None:
+        app = kubectl.get("application", app_name, "argocd")
+        assert app is not None
+        assert app["metadata"].get("deletionTimestamp"), "Application not being deleted yet"
+
+    eventually(terminating)
+    assert kubectl.get("component", "cart", namespace) is not None  # waits for Argo CD
+    # Argo CD's controller prunes the resources, then removes its finalizer:
+    kubectl.run(
+        "patch",
+        "application",
+        app_name,
+        "-n",
+        "argocd",
+        "--type=merge",
+        "-p",
+        '{"metadata": {"finalizers": null}}',
+    )
+    eventually(lambda: gone(kubectl, "component", "cart", namespace), timeout=20)
+    assert kubectl.get("application", app_name, "argocd") is None
+
+
+@pytest.mark.usefixtures("argocd")
+def test_delete_with_policy_orphan_keeps_the_deployed_resources(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(component("ledger", policy="Orphan"), namespace)
+    app_name = f"{namespace}-ledger"
+    eventually(lambda: assert_condition(kubectl, namespace, "ledger", "Deployed", "True"))
+    app = kubectl.get("application", app_name, "argocd")
+    assert app is not None
+    assert not app["metadata"].get("finalizers")  # no cascade: Argo CD leaves resources be
+    kubectl.run("delete", "component", "ledger", "-n", namespace, "--timeout=20s")
+    assert kubectl.get("application", app_name, "argocd") is None
+
+
+def gone(kubectl: Kubectl, kind: str, name: str, ns: str) -> None:
+    assert kubectl.get(kind, name, ns) is None, f"{kind}/{name} still exists"
