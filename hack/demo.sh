@@ -8,9 +8,24 @@ py="$root/.venv/bin/python"
 export KUBECONFIG="$state/kubeconfig"
 kubectl="$bin/kubectl"
 
+# Every demo starts from an empty catalog (the binaries stay cached).
+"$py" -m portico.devcluster down --state-dir "$state" >/dev/null
+rm -rf "$state"
 "$py" -m portico.devcluster up --state-dir "$state" --bin-dir "$bin"
 "$kubectl" apply -f "$root/crds/" >/dev/null
 "$kubectl" wait --for=condition=Established --timeout=30s -f "$root/crds/" >/dev/null
+
+# No GitHub here: Templates that publish to GitHub go to local bare repositories instead.
+"$kubectl" create namespace portico-system --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
+cat <<CONFIG | "$kubectl" apply -f - >/dev/null
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: portico-config, namespace: portico-system}
+data:
+  config.yaml: |
+    github:
+      fallbackGitUrl: "file://$state/repos/{{ owner }}/{{ name }}.git"
+CONFIG
 
 port=$("$py" -c 'from portico.devcluster.cluster import free_port; print(free_port())')
 setsid "$root/.venv/bin/portico" run --liveness "http://127.0.0.1:$port/healthz" \
@@ -29,7 +44,11 @@ echo "portico running (log: $state/portico.log)"
   component/checkout component/ledger system/payments >/dev/null
 echo
 "$kubectl" get catalog -A
+repo=$("$kubectl" get component -n payments payments-web -o jsonpath='{.status.repository.url}')
 cat <<MSG
+
+payments-web was scaffolded from the python-service Template into $repo
+  (no GitHub token configured, so to a local bare repository: git clone $repo)
 
 Portico is running against a local kube-apiserver. To explore:
 

@@ -4,6 +4,7 @@ Unit tests under tests/unit need none of this; tests under tests/e2e are marked 
 and share one control plane and one operator process; each test works in its own namespace.
 """
 
+import json
 import os
 import subprocess
 import uuid
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from fakes.github import FakeGitHub
 from portico.devcluster.cluster import LocalCluster
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
@@ -72,7 +75,40 @@ def kubectl(cluster: LocalCluster) -> Kubectl:
 
 
 @pytest.fixture(scope="session")
-def operator(cluster: LocalCluster) -> Iterator[OperatorProcess]:
+def github(cluster: LocalCluster) -> Iterator[FakeGitHub]:
+    """A GitHub contract fake for the whole session, configured as Portico's GitHub: the
+    token Secret and `github.apiUrl` in the portico-config ConfigMap, as an admin would."""
+    kubectl = Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
+    with FakeGitHub(orgs=["acme", "platform"], user="portico-bot") as fake:
+        kubectl.run(
+            "create",
+            "secret",
+            "generic",
+            "portico-github-token",
+            "-n",
+            "portico-system",
+            f"--from-literal=token={fake.token}",
+        )
+        config = {
+            "argocd": {"namespace": "argocd", "rules": []},
+            "github": {"apiUrl": fake.base_url, "throttle": False},
+        }
+        patch = json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}})
+        kubectl.run(
+            "patch",
+            "configmap",
+            "portico-config",
+            "-n",
+            "portico-system",
+            "--type=merge",
+            "-p",
+            patch,
+        )
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def operator(cluster: LocalCluster, github: FakeGitHub) -> Iterator[OperatorProcess]:
     # The operator runs as its ServiceAccount: every e2e test also proves the RBAC suffices.
     kubectl = Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
     kubeconfig = service_account_kubeconfig(

@@ -5,6 +5,7 @@ refuse what the admin did not allow and follow the ConfigMap live, and deletion 
 deletionPolicy. Runs first: the no-CRD case needs a cluster without Argo CD."""
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,19 @@ from support.kubectl import Kubectl
 from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGO_CRD = ROOT.parent / "shared" / "argocd" / "application-crd.yaml"
+
+
+def argo_crd() -> Path:
+    """../shared/argocd/ if present, else the argo-cd Go module's copy (hack/argocd-crd.sh)."""
+    out = subprocess.run(
+        [str(ROOT / "hack" / "argocd-crd.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
 
 pytestmark = pytest.mark.usefixtures("operator")
 
@@ -56,11 +69,10 @@ def deployed(kubectl: Kubectl, name: str, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def argocd(kubectl: Kubectl) -> Iterator[None]:
-    if not ARGO_CRD.exists():
-        pytest.fail(f"{ARGO_CRD} is missing: the shared Argo CD CRDs are part of the workspace")
+    crd = argo_crd()
     kubectl.run("create", "namespace", "argocd", check=False)
-    kubectl.run("apply", "--server-side", "-f", str(ARGO_CRD))
-    kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(ARGO_CRD))
+    kubectl.run("apply", "--server-side", "-f", str(crd))
+    kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
     yield
     # Play Argo CD's controller for what is left: without it, Applications with the
     # resources finalizer would keep their Components (and test namespaces) forever.

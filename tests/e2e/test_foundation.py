@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,9 +78,18 @@ def test_every_example_becomes_ready(kubectl: Kubectl) -> None:
     payments = kubectl.get("system", "payments", "payments")
     assert payments is not None
     assert payments["status"]["summary"] == "3 components, 2 apis"
-    template = kubectl.get("template", "python-service", "platform")
-    assert template is not None
-    assert template["status"]["scaffolded"] == 1
+
+    def template_used() -> dict[str, Any]:
+        template = kubectl.get("template", "python-service", "platform")
+        assert template is not None
+        assert template["status"]["scaffolded"] == 1
+        return template
+
+    template = eventually(template_used)
+    assert template["status"]["testSummary"] == "1/1 passed"
+    web = kubectl.get("component", "payments-web", "payments")
+    assert web is not None
+    assert web["status"]["repository"]["url"] == "https://github.com/acme/payments-web"
 
     # The example Deployments roll out on KWOK's nodes: the catalog shows real health.
     def healthy(kind: str, name: str) -> None:

@@ -14,6 +14,7 @@ from portico.devcluster.cluster import LocalCluster
 from support.audit import events, flush_marker
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
+from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 SA = "system:serviceaccount:portico-system:portico"
@@ -32,7 +33,16 @@ def test_install_yaml_is_what_the_kustomization_renders(kubectl: Kubectl) -> Non
 
 
 def test_deploy_applies_and_the_documented_crd_path_still_works(kubectl: Kubectl) -> None:
-    kubectl.run("apply", "--server-side", "--force-conflicts", "-k", str(ROOT / "deploy"))
+    # The session installed deploy/ already; re-check it applies cleanly without resetting
+    # the session's configuration (the GitHub fake's URL lives in portico-config).
+    kubectl.run(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--dry-run=server",
+        "-k",
+        str(ROOT / "deploy"),
+    )
     kubectl.run("apply", "-f", str(ROOT / "crds"))
     deployment = kubectl.get("deployment", "portico", "portico-system")
     assert deployment is not None
@@ -154,8 +164,13 @@ def test_two_peered_replicas_one_active_and_failover(
         kubectl.run(
             "wait", "system/first", "-n", namespace, "--for=condition=Ready", "--timeout=30s"
         )
-        assert len(writers("first")) == 1, "exactly one replica must be active"
-        active = writers("first")[0]
+
+        def one_writer(name: str) -> list[int]:
+            found = writers(name)
+            assert len(found) == 1, f"exactly one replica must have written {name}: {found}"
+            return found
+
+        active = eventually(lambda: one_writer("first"))[0]
         replicas[active].stop(signal.SIGKILL)
         started = time.monotonic()
         kubectl.apply(system("second"), namespace)
@@ -163,7 +178,7 @@ def test_two_peered_replicas_one_active_and_failover(
             "wait", "system/second", "-n", namespace, "--for=condition=Ready", "--timeout=60s"
         )
         print(f"\nfailover: the standby wrote after {time.monotonic() - started:.1f}s")
-        assert writers("second") == [1 - active]
+        assert eventually(lambda: one_writer("second")) == [1 - active]
     finally:
         for replica in replicas:
             replica.stop()

@@ -1728,6 +1728,11 @@ class FakeGitHub:
         with self._faults_lock:
             self._faults.append(fault)
 
+    def clear_faults(self) -> None:
+        """Drop every fault not yet used up (e.g. after a crash test)."""
+        with self._faults_lock:
+            self._faults.clear()
+
     def rate_limit(self, remaining: int, reset_at: float, limit: int | None = None) -> None:
         """Set the core budget. At 0 remaining, requests get GitHub's primary-limit 403 until
         ``reset_at`` (epoch seconds) passes, when the budget refills."""

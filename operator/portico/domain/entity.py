@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from portico.domain.alerts import AlertSelector, alert_selector
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, outgoing_edges
 from portico.domain.workloads import Selector, parse_selector_string, selector_from
@@ -65,6 +66,7 @@ class EntityView:
     problems: tuple[str, ...] = ()
     kubernetes: KubernetesTarget | None = None
     deleting: bool = False
+    alerts: AlertSelector | None = None
 
     @property
     def health(self) -> str | None:
@@ -78,7 +80,8 @@ class EntityView:
 
     def neighbourhood(self) -> tuple[Any, ...]:
         """What other entities' statuses depend on: existence, edges, health."""
-        return (self.edges, self.health, self.health_message)
+        scaffolded = bool((self.status.get("repository") or {}).get("commit"))
+        return (self.edges, self.health, self.health_message, scaffolded)
 
 
 def _field_errors(error: ValidationError) -> tuple[str, ...]:
@@ -116,4 +119,14 @@ def view_from_body(kind: str, body: Mapping[str, Any]) -> EntityView:
         problems=problems,
         kubernetes=kubernetes_target(key, spec, annotations),
         deleting=bool(meta.get("deletionTimestamp")),
+        alerts=_alerts_of(spec, annotations),
     )
+
+
+def _alerts_of(spec: Model | None, annotations: Mapping[str, str]) -> AlertSelector | None:
+    if not isinstance(spec, ComponentSpec):
+        return None
+    labels = (
+        spec.observe.prometheus.alert_labels if spec.observe and spec.observe.prometheus else None
+    )
+    return alert_selector(labels, annotations)

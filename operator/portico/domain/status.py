@@ -32,7 +32,14 @@ from portico.models.config import OperatorConfig
 
 # Status fields this decision owns; others (repository, argocd, kopf, ...) are left alone.
 OWNED: dict[str, tuple[str, ...]] = {
-    "component": ("observedGeneration", "conditions", "relations", "health", "argocd"),
+    "component": (
+        "observedGeneration",
+        "conditions",
+        "relations",
+        "health",
+        "argocd",
+        "repository",
+    ),
     "api": (
         "observedGeneration",
         "conditions",
@@ -51,7 +58,14 @@ OWNED: dict[str, tuple[str, ...]] = {
         "counts",
         "health",
     ),
-    "template": ("observedGeneration", "conditions", "relations", "scaffolded"),
+    "template": (
+        "observedGeneration",
+        "conditions",
+        "relations",
+        "scaffolded",
+        "tests",
+        "testSummary",
+    ),
 }
 
 
@@ -88,6 +102,13 @@ def refs_condition(view: EntityView, graph: Graph) -> dict[str, Any]:
 
 def _sources(incoming: list[Edge], type_: str) -> list[str]:
     return sorted(str(e.source) for e in incoming if e.type == type_)
+
+
+def _scaffolded(graph: Graph, ref: str) -> bool:
+    kind, _, rest = ref.partition(":")
+    namespace, _, name = rest.partition("/")
+    member = graph.get(EntityKey(kind, namespace, name))
+    return bool(member and (member.status.get("repository") or {}).get("commit"))
 
 
 def _member_health(graph: Graph, refs: list[str]) -> list[tuple[str, str | None, str]]:
@@ -154,20 +175,19 @@ def desired_status(
     *,
     now: str,
     config: OperatorConfig | None = None,
-    deployed: dict[str, Any] | None = None,
+    conditions: list[dict[str, Any]] | None = None,
+    fields: dict[str, Any] | None = None,
     deployed_app: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The owned part of the entity's status.
 
-    `deployed` is the Deployed condition the Argo CD step reached (None: not deploying);
-    `deployed_app` the Application it applied.
+    `conditions` and `fields` come from the steps that act (scaffolding, Argo CD, Template
+    checks); `deployed_app` is the Application the Argo CD step applied.
     """
     config = config or OperatorConfig()
     incoming = graph.incoming(view.key)
-    wanted = [refs_condition(view, graph)]
-    if deployed is not None:
-        wanted.append(deployed)
-    status: dict[str, Any] = {"observedGeneration": view.generation}
+    wanted = [refs_condition(view, graph), *(conditions or [])]
+    status: dict[str, Any] = {"observedGeneration": view.generation, **(fields or {})}
     kind = view.key.kind
     app = observed_application(view, config, deployed_app) if kind == "component" else None
     if app is not None:
@@ -201,7 +221,9 @@ def desired_status(
         n_api = sum(1 for m in members if m.startswith("api:"))
         status["summary"] = f"{n_comp} components, {n_api} apis"
     elif kind == "template":
-        status["scaffolded"] = len(_sources(incoming, "scaffoldedFrom"))
+        status["scaffolded"] = sum(
+            1 for ref in _sources(incoming, "scaffoldedFrom") if _scaffolded(graph, ref)
+        )
     wanted.append(summary_ready(wanted))
     status["conditions"] = merge_conditions(
         view.status.get("conditions") or [], wanted, generation=view.generation, now=now

@@ -56,17 +56,23 @@ async def on_argocd_crd(*, memo: Any, **kwargs: Any) -> None:
     memo.engine.requeue("component")
 
 
-def _deploys(spec: kopf.Spec, **_: Any) -> bool:
-    return bool((spec.get("deploy") or {}).get("argocd"))
+def _needs_cleanup(spec: kopf.Spec, **_: Any) -> bool:
+    """Only Components with something outside Kubernetes to clean up get a finalizer."""
+    deploys = bool((spec.get("deploy") or {}).get("argocd"))
+    archives = (spec.get("scaffold") or {}).get("deletionPolicy") == "Archive"
+    return deploys or archives
 
 
-@kopf.on.delete(GROUP, VERSION, "components", when=_deploys, id="argocd-cleanup")
-async def cleanup_application(*, body: kopf.Body, memo: Any, **_: Any) -> None:
-    """Delete the Component's Application; the finalizer goes once nothing is left."""
+@kopf.on.delete(GROUP, VERSION, "components", when=_needs_cleanup, id="cleanup")
+async def cleanup_component(*, body: kopf.Body, memo: Any, **_: Any) -> None:
+    """Delete the Component's Application and archive its repository if asked; the
+    finalizer goes once nothing is left."""
     view = view_of(body)
     if not isinstance(view.spec, ComponentSpec):
         return
     try:
+        if view.spec.scaffold and view.spec.scaffold.deletion_policy == "Archive":
+            await memo.engine.scaffold.archive(view, memo.config.current)
         await memo.engine.argocd.cleanup(view.key, view.spec, memo.config.current)
     except StillDeleting as e:
         raise kopf.TemporaryError(str(e), delay=5) from e

@@ -46,7 +46,10 @@ async def startup(
     if config.peering and await memo.kube.ensure_peering(config.peering):
         logger.info("created the ClusterKopfPeering %r", config.peering)
     memo.engine = CatalogEngine(
-        memo.kube, workers=config.workers, config=lambda: memo.config.current
+        memo.kube,
+        workers=config.workers,
+        config=lambda: memo.config.current,
+        config_namespace=config.config_namespace,
     )
     memo.config = ConfigSource(
         memo.kube,

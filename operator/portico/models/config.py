@@ -45,8 +45,39 @@ class ArgoCDConfig(_Config):
     rules: list[GuardrailRule] = Field(default_factory=list)
 
 
+class GithubConfig(_Config):
+    api_url: str = Field(default="https://api.github.com", alias="apiUrl")
+    token_secret: str = Field(
+        default="portico-github-token",
+        alias="tokenSecret",
+        description="Secret (key `token`) in Portico's namespace.",
+    )
+    throttle: bool = Field(
+        default=True, description="Pause between writes as GitHub asks (secondary rate limits)."
+    )
+    fallback_git_url: str | None = Field(
+        default=None,
+        alias="fallbackGitUrl",
+        description="Without a token, publish GitHub Templates with git to this URL template "
+        "(e.g. file:///srv/git/{{ owner }}/{{ name }}.git); the demo uses it.",
+    )
+
+
+class ScaffoldConfig(_Config):
+    max_files: int = Field(default=500, ge=1, alias="maxFiles")
+    max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, alias="maxBytes")
+
+
+class PrometheusConfig(_Config):
+    url: str | None = Field(default=None, description="Prometheus base URL for alerts.")
+    interval: float = Field(default=30.0, ge=1.0, description="Seconds between alert queries.")
+
+
 class OperatorConfig(_Config):
     argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
+    scaffold: ScaffoldConfig = Field(default_factory=ScaffoldConfig)
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
 
 
 DEFAULT_RULE = GuardrailRule()

@@ -33,6 +33,7 @@ from portico.models.config import OperatorConfig
 from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.queue import WorkQueue
+from portico.reconcilers.scaffold import ScaffoldStep
 
 log = logging.getLogger("portico.catalog")
 
@@ -101,10 +102,12 @@ class CatalogEngine:
         workers: int = 4,
         clock: Callable[[], str] = utcnow,
         config: Callable[[], OperatorConfig] = OperatorConfig,
+        config_namespace: str = "portico-system",
     ) -> None:
         self._kube = kube
         self._config = config
         self.argocd = ArgoCDStep(kube)
+        self.scaffold = ScaffoldStep(kube, config_namespace)
         self._workers = workers
         self._clock = clock
         self.queue: WorkQueue[EntityKey] = WorkQueue()
@@ -243,20 +246,45 @@ class CatalogEngine:
         view = self.graph.get(key)
         if view is None:
             return
-        config = self._config()
-        outcome = (
-            await self.argocd.run(view, self.graph, config) if key.kind == "component" else None
-        )
-        if outcome is not None and outcome.retry_after:
-            self.queue.add_after(key, outcome.retry_after)
         current = self._current(view)
+        view = dataclasses.replace(view, status=current)  # the steps see our own last write
+        config = self._config()
+        now = self._clock()
+        conditions: list[dict[str, Any]] = []
+        fields: dict[str, Any] = {}
+        deployed_app = None
+        retries: list[float] = []
+        if key.kind == "component":
+            scaffold = await self.scaffold.run(view, self.graph, config, now)
+            if scaffold is not None:
+                conditions += scaffold.conditions
+                fields |= scaffold.fields
+                if scaffold.retry_after:
+                    retries.append(scaffold.retry_after)
+                if "repository" in scaffold.fields:  # Argo CD deploys the fresh repository
+                    view = dataclasses.replace(
+                        view, status={**view.status, "repository": scaffold.fields["repository"]}
+                    )
+            deploy = await self.argocd.run(view, self.graph, config)
+            if deploy is not None:
+                conditions.append(deploy.condition)
+                deployed_app = deploy.application
+                if deploy.retry_after:
+                    retries.append(deploy.retry_after)
+        elif key.kind == "template":
+            checked = await self.scaffold.check_template(view, config)
+            conditions += checked.conditions
+            fields |= checked.fields
+        if retries:
+            self.queue.add_after(key, min(retries))
         desired = desired_status(
-            dataclasses.replace(view, status=current),
+            view,
             self.graph,
-            now=self._clock(),
+            now=now,
             config=config,
-            deployed=outcome.condition if outcome else None,
-            deployed_app=outcome.application if outcome else None,
+            conditions=conditions,
+            fields=fields,
+            deployed_app=deployed_app,
         )
         patch = status_patch(current, desired, OWNED[key.kind])
         if patch is None:
