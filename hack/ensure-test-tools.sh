@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Tools the tests run for real, from Debian's packages: lua5.4 (Argo CD health checks).
+# Tools the tests run for real, from Debian's packages: lua5.4 (Argo CD health checks) and
+# prometheus (the alert signal and Portico's own metrics).
 # Installs what is missing when we may (root with apt-get); otherwise says how.
 set -u
 missing=()
 command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} (apt-get)" >&2
-  (apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null)) && exit 0
+  (apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null)) && exit 0
 fi
 echo "missing for the tests: ${missing[*]} — apt-get install ${missing[*]}" >&2
 exit 1

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from fakes.github import FakeGitHub
-from portico.devcluster.cluster import LocalCluster
+from fakes.grafana import FakeGrafana
+from portico.devcluster.cluster import LocalCluster, free_port
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.serviceaccount import service_account_kubeconfig
@@ -75,9 +76,27 @@ def kubectl(cluster: LocalCluster) -> Kubectl:
 
 
 @pytest.fixture(scope="session")
-def github(cluster: LocalCluster) -> Iterator[FakeGitHub]:
+def grafana(cluster: LocalCluster) -> Iterator[FakeGrafana]:
+    """A Grafana contract fake for the session (its token in portico-grafana-token)."""
+    kubectl = Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
+    with FakeGrafana() as fake:
+        kubectl.run(
+            "create",
+            "secret",
+            "generic",
+            "portico-grafana-token",
+            "-n",
+            "portico-system",
+            f"--from-literal=token={fake.token}",
+        )
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def github(cluster: LocalCluster, grafana: FakeGrafana) -> Iterator[FakeGitHub]:
     """A GitHub contract fake for the whole session, configured as Portico's GitHub: the
-    token Secret and `github.apiUrl` in the portico-config ConfigMap, as an admin would."""
+    token Secret and `github.apiUrl` in the portico-config ConfigMap, as an admin would
+    (Grafana's URL goes into the same configuration)."""
     kubectl = Kubectl(cluster.bin_dir / "kubectl", cluster.kubeconfig)
     with FakeGitHub(orgs=["acme", "platform"], user="portico-bot") as fake:
         kubectl.run(
@@ -92,6 +111,7 @@ def github(cluster: LocalCluster) -> Iterator[FakeGitHub]:
         config = {
             "argocd": {"namespace": "argocd", "rules": []},
             "github": {"apiUrl": fake.base_url, "throttle": False},
+            "grafana": {"url": grafana.base_url},
         }
         patch = json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}})
         kubectl.run(
@@ -115,9 +135,15 @@ def operator(cluster: LocalCluster, github: FakeGitHub) -> Iterator[OperatorProc
         kubectl, "portico-system", "portico", cluster.state_dir / "portico-sa.kubeconfig"
     )
     verbose = ("-v",) if os.environ.get("PORTICO_E2E_VERBOSE") else ()
+    metrics_port = free_port()
     proc = OperatorProcess(
-        kubeconfig, cluster.state_dir / "operator.log", extra_args=verbose
-    ).start()
+        kubeconfig,
+        cluster.state_dir / "operator.log",
+        extra_env={"PORTICO_METRICS_PORT": str(metrics_port)},
+        extra_args=verbose,
+    )
+    proc.metrics_port = metrics_port
+    proc.start()
     try:
         yield proc
     finally:

@@ -1,6 +1,11 @@
 """Portico's own Prometheus metrics (prometheus-client), served on PORTICO_METRICS_PORT."""
 
-from prometheus_client import Counter, Histogram, start_http_server
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 RECONCILES = Counter(
     "portico_reconciles_total", "Reconciles by kind and result.", ["kind", "result"]
@@ -20,3 +25,47 @@ HEALTH_TRANSITIONS = Counter(
 def serve(port: int) -> None:
     """Serve /metrics on all interfaces (a daemon thread of prometheus-client)."""
     start_http_server(port)
+
+
+EXTERNAL_CALLS = Counter(
+    "portico_external_calls_total",
+    "Calls to other systems, by system and outcome.",
+    ["system", "outcome"],
+)
+SCAFFOLDS = Counter("portico_scaffolds_total", "Scaffolds by result.", ["result"])
+RATE_LIMIT_WAITS = Counter(
+    "portico_rate_limit_waits_total", "Times a rate limit made Portico wait, by system.", ["system"]
+)
+
+
+class CatalogCollector(Collector):
+    """portico_entities{kind, health}: counted from the in-memory graph at scrape time."""
+
+    def __init__(self, graph: Callable[[], Any]) -> None:
+        self._graph = graph
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "portico_entities", "Catalog entities by kind and health.", labels=["kind", "health"]
+        )
+        graph = self._graph()
+        counts: dict[tuple[str, str], int] = {}
+        if graph is not None:
+            for kind in ("component", "api", "system", "template"):
+                for key in graph.keys(kind):
+                    view = graph.get(key)
+                    health = (view.health if view is not None else None) or "None"
+                    counts[(kind, health)] = counts.get((kind, health), 0) + 1
+        for (kind, health), n in sorted(counts.items()):
+            family.add_metric([kind, health], n)
+        yield family
+
+
+_registered: list[CatalogCollector] = []
+
+
+def register_catalog_collector(graph: Callable[[], Any]) -> None:
+    if not _registered:
+        collector = CatalogCollector(graph)
+        REGISTRY.register(collector)
+        _registered.append(collector)

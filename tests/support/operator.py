@@ -23,6 +23,7 @@ class OperatorProcess:
         self.log_path = log_path
         self.extra_env = extra_env or {}
         self.extra_args = extra_args
+        self.metrics_port: int | None = None
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> "OperatorProcess":

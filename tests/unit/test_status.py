@@ -242,3 +242,14 @@ def test_map_keys_that_disappear_are_sent_as_null() -> None:
         "counts": {"Healthy": 3, "Progressing": None},
         "health": {"status": "Healthy", "reason": None, "message": "ok", "signals": [{"a": 2}]},
     }
+
+
+def test_a_dashboard_problem_never_makes_the_component_not_ready() -> None:
+    ok = {"type": "RefsResolved", "status": "True", "reason": "AllFound", "message": ""}
+    dash = {
+        "type": "DashboardReady",
+        "status": "False",
+        "reason": "GrafanaUnreachable",
+        "message": "grafana: down",
+    }
+    assert summary_ready([ok, dash])["status"] == "True"

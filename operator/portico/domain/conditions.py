@@ -10,6 +10,12 @@ VALID = "Valid"
 SCAFFOLDED = "Scaffolded"
 DEPLOYED = "Deployed"
 OBSERVED = "Observed"
+DASHBOARD_READY = "DashboardReady"
+
+# Conditions that report on add-ons rather than on the entity being reconciled: they never
+# make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
+# `kubectl wait --for=condition=Ready` in a pipeline).
+NOT_GATING = frozenset({DASHBOARD_READY})
 
 
 def cond(type_: str, status: bool | None, reason: str, message: str = "") -> dict[str, Any]:
@@ -41,6 +47,8 @@ def merge_conditions(
 def summary_ready(conditions: list[dict[str, Any]]) -> dict[str, Any]:
     """Ready: True when every other condition is True; otherwise the first that is not."""
     for c in conditions:
+        if c["type"] in NOT_GATING:
+            continue
         if c["status"] != "True":
             return cond(
                 READY, False if c["status"] == "False" else None, c["reason"], c.get("message", "")

@@ -7,6 +7,7 @@ the smallest merge patch, or None when nothing changed (an idle catalog writes n
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from portico.domain.alerts import alert_signal
 from portico.domain.argocd import (
     APP_NAME_ANNOTATION,
     AppView,
@@ -39,6 +40,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "health",
         "argocd",
         "repository",
+        "grafana",
     ),
     "api": (
         "observedGeneration",
@@ -141,8 +143,15 @@ def observed_application(
     return None
 
 
+AlertSnapshot = tuple[tuple[dict[str, str], ...] | None, str | None]
+
+
 def health_signals(
-    view: EntityView, graph: Graph, incoming: list[Edge], app: tuple[str, str] | None = None
+    view: EntityView,
+    graph: Graph,
+    incoming: list[Edge],
+    app: tuple[str, str] | None = None,
+    alerts: AlertSnapshot | None = None,
 ) -> list[Signal]:
     """Every configured source's signal for this entity (sources later issues add go here)."""
     kind = view.key.kind
@@ -152,6 +161,9 @@ def health_signals(
         signals.append(
             kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
         )
+    if kind == "component" and view.alerts is not None:
+        firing, error = alerts if alerts is not None else (None, "Prometheus is not configured")
+        signals.append(alert_signal(view.alerts, firing, error))
     if kind == "component" and app is not None:
         signals.append(argocd_signal(graph.application(*app), "/".join(app)))
     elif kind == "api":
@@ -178,6 +190,7 @@ def desired_status(
     conditions: list[dict[str, Any]] | None = None,
     fields: dict[str, Any] | None = None,
     deployed_app: tuple[str, str] | None = None,
+    alerts: AlertSnapshot | None = None,
 ) -> dict[str, Any]:
     """The owned part of the entity's status.
 
@@ -194,7 +207,7 @@ def desired_status(
         status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
         status["health"] = aggregate(
-            health_signals(view, graph, incoming, app), view.status.get("health"), now=now
+            health_signals(view, graph, incoming, app, alerts), view.status.get("health"), now=now
         )
     if kind == "api":
         status["providers"] = _sources(incoming, "providesApi")

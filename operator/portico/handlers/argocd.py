@@ -60,7 +60,9 @@ def _needs_cleanup(spec: kopf.Spec, **_: Any) -> bool:
     """Only Components with something outside Kubernetes to clean up get a finalizer."""
     deploys = bool((spec.get("deploy") or {}).get("argocd"))
     archives = (spec.get("scaffold") or {}).get("deletionPolicy") == "Archive"
-    return deploys or archives
+    dashboard = bool(((spec.get("observe") or {}).get("grafana") or {}).get("dashboard"))
+    scaffolded = bool(spec.get("scaffold"))  # its Template may ask for a dashboard
+    return deploys or archives or dashboard or scaffolded
 
 
 @kopf.on.delete(GROUP, VERSION, "components", when=_needs_cleanup, id="cleanup")
@@ -73,6 +75,7 @@ async def cleanup_component(*, body: kopf.Body, memo: Any, **_: Any) -> None:
     try:
         if view.spec.scaffold and view.spec.scaffold.deletion_policy == "Archive":
             await memo.engine.scaffold.archive(view, memo.config.current)
+        await memo.engine.dashboards.remove(view, memo.config.current)
         await memo.engine.argocd.cleanup(view.key, view.spec, memo.config.current)
     except StillDeleting as e:
         raise kopf.TemporaryError(str(e), delay=5) from e

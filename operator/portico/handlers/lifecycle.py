@@ -7,6 +7,8 @@ import kopf
 
 from portico.clients.kube import KubeClient
 from portico.config import from_env
+from portico.metrics import register_catalog_collector
+from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.catalog import CatalogEngine
 from portico.reconcilers.config_source import ConfigSource
 
@@ -58,11 +60,16 @@ async def startup(
         on_change=lambda: memo.engine.requeue("component"),
     )
     memo.config.start(await memo.config.load())
+    memo.engine.alerts = AlertPoller(lambda: memo.config.current, memo.engine.requeue_alerting)
+    memo.engine.alerts.start()
+    register_catalog_collector(lambda: memo.engine.graph)
     memo.engine.start()
 
 
 @kopf.on.cleanup()
 async def cleanup(*, memo: Any, **_: Any) -> None:
     await memo.config.stop()
+    if memo.engine.alerts is not None:
+        await memo.engine.alerts.stop()
     await memo.engine.stop()
     await memo.kube.aclose()

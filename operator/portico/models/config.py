@@ -73,11 +73,17 @@ class PrometheusConfig(_Config):
     interval: float = Field(default=30.0, ge=1.0, description="Seconds between alert queries.")
 
 
+class GrafanaConfig(_Config):
+    url: str | None = Field(default=None, description="Grafana base URL for dashboards.")
+    token_secret: str = Field(default="portico-grafana-token", alias="tokenSecret")
+
+
 class OperatorConfig(_Config):
     argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
     github: GithubConfig = Field(default_factory=GithubConfig)
     scaffold: ScaffoldConfig = Field(default_factory=ScaffoldConfig)
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
 
 
 DEFAULT_RULE = GuardrailRule()

@@ -77,6 +77,14 @@ class TemplateSpec(Model):
     skeleton: Skeleton | None = None
     publish: Publish | None = None
     defaults: Defaults | None = None
+    dashboard: Annotated[
+        str | None,
+        Field(
+            max_length=262_144,
+            description="Jinja template of the Grafana dashboard JSON for Components scaffolded "
+            "from it (default: Portico's golden-signals dashboard).",
+        ),
+    ] = None
     tests: Annotated[list[TemplateTest], Field(max_length=LIST_MAX)] = Field(default_factory=list)
 
 

@@ -31,7 +31,9 @@ from portico.errors import NotFound, PorticoError, TransientError
 from portico.metrics import HEALTH_TRANSITIONS, RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
 from portico.models.config import OperatorConfig
 from portico.models.kinds import GROUP, VERSION, kind_info
+from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.argocd import ArgoCDStep
+from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
 
@@ -108,6 +110,8 @@ class CatalogEngine:
         self._config = config
         self.argocd = ArgoCDStep(kube)
         self.scaffold = ScaffoldStep(kube, config_namespace)
+        self.dashboards = DashboardStep(kube, config_namespace)
+        self.alerts: AlertPoller | None = None
         self._workers = workers
         self._clock = clock
         self.queue: WorkQueue[EntityKey] = WorkQueue()
@@ -136,6 +140,14 @@ class CatalogEngine:
         if self.graph is not None:
             for key in self.graph.app_watchers(app.name):
                 self.queue.add(key)
+
+    def requeue_alerting(self) -> None:
+        """Components that select Prometheus alerts (after the alerts changed)."""
+        if self.graph is not None:
+            for key in self.graph.keys("component"):
+                view = self.graph.get(key)
+                if view is not None and view.alerts is not None:
+                    self.queue.add(key)
 
     def requeue(self, kind: str) -> None:
         """Everything of a kind (e.g. after a configuration change)."""
@@ -265,6 +277,12 @@ class CatalogEngine:
                     view = dataclasses.replace(
                         view, status={**view.status, "repository": scaffold.fields["repository"]}
                     )
+            dashboard = await self.dashboards.run(view, self.graph, config)
+            if dashboard is not None:
+                conditions += dashboard.conditions
+                fields |= dashboard.fields
+                if dashboard.retry_after:
+                    retries.append(dashboard.retry_after)
             deploy = await self.argocd.run(view, self.graph, config)
             if deploy is not None:
                 conditions.append(deploy.condition)
@@ -285,6 +303,7 @@ class CatalogEngine:
             conditions=conditions,
             fields=fields,
             deployed_app=deployed_app,
+            alerts=self.alerts.snapshot() if self.alerts is not None else None,
         )
         patch = status_patch(current, desired, OWNED[key.kind])
         if patch is None:

@@ -7,7 +7,6 @@ status.repository; a repository that already holds this Component's scaffold is 
 so a crash at any point and a retry never make a second repository or commit.
 """
 
-import base64
 import contextlib
 import hashlib
 import logging
@@ -30,9 +29,12 @@ from portico.domain.scaffold import (
     with_defaults,
 )
 from portico.errors import Conflict, NotFound, PorticoError, RejectedError, TransientError
+from portico.metrics import RATE_LIMIT_WAITS, SCAFFOLDS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
+from portico.reconcilers.holdoff import Holdoff
+from portico.reconcilers.secrets import read_token
 from portico.rendering.skeleton import Limits, RenderError, render_skeleton, render_string
 
 log = logging.getLogger("portico.scaffold")
@@ -67,6 +69,7 @@ class ScaffoldStep:
         self._kube = kube
         self._config_namespace = config_namespace
         self._github: dict[str, GitHubClient] = {}
+        self._holdoff: Holdoff[StepOutcome] = Holdoff()
 
     # --- shared I/O ---------------------------------------------------------------------
     async def config_maps(
@@ -80,13 +83,7 @@ class ScaffoldStep:
         return found
 
     async def _token(self, config: OperatorConfig) -> str | None:
-        path = f"/api/v1/namespaces/{self._config_namespace}/secrets/{config.github.token_secret}"
-        try:
-            secret = await self._kube.get(path)
-        except NotFound:
-            return None
-        raw = (secret.get("data") or {}).get("token")
-        return base64.b64decode(raw).decode().strip() if raw else None
+        return await read_token(self._kube, self._config_namespace, config.github.token_secret)
 
     def _client(self, token: str, config: OperatorConfig) -> GitHubClient:
         ident = hashlib.sha256(f"{config.github.api_url}|{config.github.throttle}|{token}".encode())
@@ -152,15 +149,25 @@ class ScaffoldStep:
             )
         if view.deleting:
             return None
+        held = self._holdoff.held((view.key, view.generation))
+        if held is not None:
+            return held  # a rate limit or backoff is not over: no call to GitHub yet
         try:
-            return await self._scaffold(view, spec, graph, config, now)
+            outcome = await self._scaffold(view, spec, graph, config, now)
         except TransientError as e:
             wait = e.retry_after or 10.0
-            return StepOutcome(
+            if e.retry_after:
+                RATE_LIMIT_WAITS.labels(e.system).inc()
+            SCAFFOLDS.labels("retrying").inc()
+            outcome = StepOutcome(
                 [cond(SCAFFOLDED, None, "PublishRetrying", f"{e}; retrying in {wait:.0f}s")],
                 {},
                 wait,
             )
+        if outcome.retry_after:
+            return self._holdoff.hold((view.key, view.generation), outcome.retry_after, outcome)
+        self._holdoff.release((view.key, view.generation))
+        return outcome
 
     def _failed(self, reason: str, message: str, retry: float | None = None) -> StepOutcome:
         return StepOutcome([cond(SCAFFOLDED, False, reason, message)], {}, retry)

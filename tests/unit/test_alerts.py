@@ -1,0 +1,58 @@
+"""The Prometheus alert signal: firing (by severity), pending, none, unreachable; selection
+by labels and by Backstage's prometheus.io/alert names."""
+
+import pytest
+
+from portico.domain.alerts import alert_selector, alert_signal
+
+CHECKOUT = alert_selector({"service": "checkout"}, {})
+
+
+def alert(
+    name: str, state: str = "firing", severity: str = "critical", **labels: str
+) -> dict[str, str]:
+    return {
+        "alertname": name,
+        "alertstate": state,
+        "severity": severity,
+        "service": "checkout",
+        **labels,
+    }
+
+
+@pytest.mark.parametrize(
+    ("alerts", "status", "says"),
+    [
+        ((), "Healthy", "0 alerts firing"),
+        ((alert("HighErrors"),), "Degraded", "1 alerts firing: HighErrors"),
+        (
+            (alert("Slow", severity="warning"), alert("HighErrors")),
+            "Degraded",
+            "2 alerts firing: HighErrors, Slow",
+        ),
+        ((alert("HighErrors", state="pending"),), "Progressing", "1 alerts pending: HighErrors"),
+        ((alert("Deploying", severity="info"),), "Healthy", "informational firing: Deploying"),
+        ((alert("HighErrors", service="ledger"),), "Healthy", "0 alerts firing"),
+    ],
+)
+def test_alert_signal(alerts: tuple[dict[str, str], ...], status: str, says: str) -> None:
+    assert CHECKOUT is not None
+    signal = alert_signal(CHECKOUT, alerts, None)
+    assert signal.status == status
+    assert says in signal.message
+
+
+def test_unreachable_prometheus_is_unknown_with_the_reason() -> None:
+    assert CHECKOUT is not None
+    signal = alert_signal(CHECKOUT, None, "prometheus: http://p:9090 is unreachable (ConnectError)")
+    assert signal.status == "Unknown"
+    assert signal.reason == "PrometheusUnreachable"
+    assert "unreachable" in signal.message
+
+
+def test_selection_by_backstage_annotation_names() -> None:
+    selector = alert_selector(None, {"prometheus.io/alert": "HighErrors, Slow"})
+    assert selector is not None
+    assert selector.matches({"alertname": "Slow", "service": "x"})
+    assert not selector.matches({"alertname": "Other"})
+    assert alert_selector(None, {}) is None
