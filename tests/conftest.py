@@ -4,7 +4,6 @@ Unit tests under tests/unit need none of this; tests under tests/e2e are marked 
 and share one control plane and one operator process; each test works in its own namespace.
 """
 
-import json
 import os
 import subprocess
 import uuid
@@ -12,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from fakes.github import FakeGitHub
 from fakes.grafana import FakeGrafana
 from portico.devcluster.cluster import LocalCluster, free_port
+from support.config import write_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.serviceaccount import service_account_kubeconfig
@@ -108,21 +107,13 @@ def github(cluster: LocalCluster, grafana: FakeGrafana) -> Iterator[FakeGitHub]:
             "portico-system",
             f"--from-literal=token={fake.token}",
         )
-        config = {
-            "argocd": {"namespace": "argocd", "rules": []},
-            "github": {"apiUrl": fake.base_url, "throttle": False},
-            "grafana": {"url": grafana.base_url},
-        }
-        patch = json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}})
-        kubectl.run(
-            "patch",
-            "configmap",
-            "portico-config",
-            "-n",
-            "portico-system",
-            "--type=merge",
-            "-p",
-            patch,
+        write_config(
+            kubectl,
+            {
+                "argocd": {"namespace": "argocd", "rules": []},
+                "github": {"apiUrl": fake.base_url, "throttle": False},
+                "grafana": {"url": grafana.base_url},
+            },
         )
         yield fake
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from support.config import changed_config
 from support.kubectl import Kubectl
 from support.poll import eventually
 
@@ -221,47 +221,19 @@ def test_guardrails_follow_the_configmap_without_a_restart(
         namespace,
     )
     eventually(lambda: assert_reason(kubectl, namespace, "api", "ProjectNotAllowed"))
-    original = kubectl.get("configmap", "portico-config", "portico-system")
-    assert original is not None
-    config = {
-        "argocd": {
-            "namespace": "argocd",
-            "rules": [
-                {
-                    "namespaces": [namespace],
-                    "projects": ["payments"],
-                    "destinations": [{"namespace": f"{namespace}-*"}],
-                }
-            ],
+    rules = [
+        {
+            "namespaces": [namespace],
+            "projects": ["payments"],
+            "destinations": [{"namespace": f"{namespace}-*"}],
         }
-    }
-    try:
-        kubectl.run(
-            "patch",
-            "configmap",
-            "portico-config",
-            "-n",
-            "portico-system",
-            "--type=merge",
-            "-p",
-            json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}}),
-        )
+    ]
+    with changed_config(kubectl, argocd={"namespace": "argocd", "rules": rules}):
         eventually(lambda: assert_condition(kubectl, namespace, "api", "Deployed", "True"))
         app = kubectl.get("application", f"{namespace}-api", "argocd")
         assert app is not None
         assert app["spec"]["destination"]["namespace"] == f"{namespace}-prod"
         assert app["spec"]["project"] == "payments"
-    finally:
-        kubectl.run(
-            "patch",
-            "configmap",
-            "portico-config",
-            "-n",
-            "portico-system",
-            "--type=merge",
-            "-p",
-            json.dumps({"data": original["data"]}),
-        )
 
 
 def assert_reason(kubectl: Kubectl, ns: str, name: str, reason: str) -> None:

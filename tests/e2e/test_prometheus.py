@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 
+from support.config import changed_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.poll import eventually
@@ -25,35 +25,12 @@ def prometheus(
     exporter = Exporter()
     targets = {"app": f"127.0.0.1:{exporter.port}", "portico": f"127.0.0.1:{operator.metrics_port}"}
     prom = Prometheus(tmp_path_factory.mktemp("prometheus"), targets).start()
-    original = kubectl.get("configmap", "portico-config", "portico-system")
-    assert original is not None
-    config = yaml.safe_load(original["data"]["config.yaml"]) or {}
-    config["prometheus"] = {"url": prom.url, "interval": 1}
-    kubectl.run(
-        "patch",
-        "configmap",
-        "portico-config",
-        "-n",
-        "portico-system",
-        "--type=merge",
-        "-p",
-        json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}}),
-    )
-    try:
-        yield prom, exporter
-    finally:
-        kubectl.run(
-            "patch",
-            "configmap",
-            "portico-config",
-            "-n",
-            "portico-system",
-            "--type=merge",
-            "-p",
-            json.dumps({"data": original["data"]}),
-        )
-        prom.stop()
-        exporter.stop()
+    with changed_config(kubectl, prometheus={"url": prom.url, "interval": 1}):
+        try:
+            yield prom, exporter
+        finally:
+            prom.stop()
+            exporter.stop()
 
 
 def watched_component(name: str) -> str:

@@ -1,0 +1,36 @@
+"""Portico's configuration (config.yaml in the portico-config ConfigMap), as tests change it:
+merged into what is there, and put back afterwards."""
+
+import contextlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from support.kubectl import Kubectl
+
+NAMESPACE, NAME = "portico-system", "portico-config"
+
+
+def read_config(kubectl: Kubectl) -> dict[str, Any]:
+    cm = kubectl.get("configmap", NAME, NAMESPACE)
+    assert cm is not None, "portico-config is missing (is deploy/ applied?)"
+    loaded = yaml.safe_load((cm.get("data") or {}).get("config.yaml") or "") or {}
+    return dict(loaded)
+
+
+def write_config(kubectl: Kubectl, config: dict[str, Any]) -> None:
+    patch = json.dumps({"data": {"config.yaml": yaml.safe_dump(config)}})
+    kubectl.run("patch", "configmap", NAME, "-n", NAMESPACE, "--type=merge", "-p", patch)
+
+
+@contextlib.contextmanager
+def changed_config(kubectl: Kubectl, **sections: Any) -> Iterator[dict[str, Any]]:
+    """Replace top-level sections (argocd, github, grafana, prometheus, ...) for a while."""
+    original = read_config(kubectl)
+    write_config(kubectl, {**original, **sections})
+    try:
+        yield {**original, **sections}
+    finally:
+        write_config(kubectl, original)
