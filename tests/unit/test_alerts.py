@@ -56,3 +56,33 @@ def test_selection_by_backstage_annotation_names() -> None:
     assert selector.matches({"alertname": "Slow", "service": "x"})
     assert not selector.matches({"alertname": "Other"})
     assert alert_selector(None, {}) is None
+
+
+async def test_a_configuration_change_wakes_the_poller_at_once() -> None:
+    """Prometheus configured while the poller sleeps its long default interval: it must
+    query right away, not after the interval."""
+    import asyncio
+
+    from portico.models.config import OperatorConfig, PrometheusConfig
+    from portico.reconcilers.alerts import AlertPoller
+
+    config = OperatorConfig(prometheus=PrometheusConfig(interval=3600))
+    polls: list[str | None] = []
+    polled = asyncio.Event()
+    poller = AlertPoller(lambda: config, lambda: None)
+
+    async def fake_poll() -> None:
+        polls.append(config.prometheus.url)
+        polled.set()
+
+    poller.poll_once = fake_poll  # type: ignore[method-assign]
+    poller.start()
+    try:
+        await asyncio.wait_for(polled.wait(), 2)
+        polled.clear()
+        config = OperatorConfig(prometheus=PrometheusConfig(url="http://p:9090", interval=3600))
+        poller.wake()
+        await asyncio.wait_for(polled.wait(), 2)  # not 3600 s
+        assert polls == [None, "http://p:9090"]
+    finally:
+        await poller.stop()

@@ -33,6 +33,13 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.batching.batch_window = 0.02
 
 
+def config_changed(memo: Any) -> None:
+    """Re-decide every Component (guardrails, publishers) and re-read alerts now."""
+    memo.engine.requeue("component")
+    if memo.engine.alerts is not None:
+        memo.engine.alerts.wake()
+
+
 @kopf.on.startup()
 async def startup(
     *,
@@ -57,7 +64,7 @@ async def startup(
         memo.kube,
         config.config_namespace,
         config.config_name,
-        on_change=lambda: memo.engine.requeue("component"),
+        on_change=lambda: config_changed(memo),
     )
     memo.config.start(await memo.config.load())
     memo.engine.alerts = AlertPoller(lambda: memo.config.current, memo.engine.requeue_alerting)

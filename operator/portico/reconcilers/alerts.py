@@ -3,6 +3,7 @@ catalog, and the Components whose alerts changed re-queued. The answer is kept i
 the status computation reads it (portico.domain.alerts decides the signal)."""
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -26,6 +27,11 @@ class AlertPoller:
         self._task: asyncio.Task[None] | None = None
         self.alerts: Alerts | None = None
         self.error: str | None = "not queried yet"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Query now (the configuration changed: a new URL or interval)."""
+        self._wake.set()
 
     def snapshot(self) -> tuple[Alerts | None, str | None]:
         url = self._config().prometheus.url
@@ -73,4 +79,6 @@ class AlertPoller:
             except Exception:
                 log.exception("alert poll failed")
             interval = self._config().prometheus.interval
-            await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # jitter: no thundering herd
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):  # jitter: no thundering herd
+                await asyncio.wait_for(self._wake.wait(), interval * random.uniform(0.9, 1.1))
