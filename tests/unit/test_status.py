@@ -253,3 +253,33 @@ def test_a_dashboard_problem_never_makes_the_component_not_ready() -> None:
         "message": "grafana: down",
     }
     assert summary_ready([ok, dash])["status"] == "True"
+
+
+def test_observed_says_which_configured_source_could_not_be_read() -> None:
+    from portico.domain.health import Signal
+    from portico.domain.status import observed_condition
+
+    assert observed_condition([]) is None
+    ok = observed_condition([Signal("kubernetes", "Degraded", "0/3")])
+    assert ok is not None
+    assert ok["status"] == "True"
+    bad = observed_condition(
+        [
+            Signal("kubernetes", "Healthy", "3/3"),
+            Signal("prometheus", "Unknown", "unreachable", reason="PrometheusUnreachable"),
+        ]
+    )
+    assert bad is not None
+    assert (bad["status"], bad["reason"]) == ("False", "PrometheusUnreachable")
+    assert "prometheus: unreachable" in bad["message"]
+
+
+def test_backstage_project_slug_is_a_repository() -> None:
+    from portico.domain.argocd import repository_url
+    from portico.models.component import ComponentSpec
+
+    spec = ComponentSpec.model_validate(COMP)
+    assert repository_url(spec, {}, {"github.com/project-slug": "acme/checkout"}) == (
+        "https://github.com/acme/checkout.git"
+    )
+    assert repository_url(spec, {}, {}) is None

@@ -92,10 +92,19 @@ def effective_argocd(spec: ComponentSpec, template_defaults: ArgoCD | None) -> A
     return ArgoCD.model_validate({**base, **own.model_dump(exclude_unset=True, exclude_none=True)})
 
 
-def repository_url(spec: ComponentSpec, status: Mapping[str, Any]) -> str | None:
+PROJECT_SLUG_ANNOTATION = "github.com/project-slug"
+
+
+def repository_url(
+    spec: ComponentSpec, status: Mapping[str, Any], annotations: Mapping[str, str] | None = None
+) -> str | None:
+    """The scaffolded repository, else spec.source, else Backstage's github.com/project-slug."""
     scaffolded = (status.get("repository") or {}).get("url")
     if scaffolded:
         return str(scaffolded)
+    slug = (annotations or {}).get(PROJECT_SLUG_ANNOTATION, "").strip().strip("/")
+    if not spec.source and slug.count("/") == 1:
+        return f"https://github.com/{slug}.git"
     if spec.source and spec.source.github:
         return f"https://github.com/{spec.source.github.owner}/{spec.source.github.repo}.git"
     if spec.source and spec.source.git:

@@ -15,7 +15,7 @@ DASHBOARD_READY = "DashboardReady"
 # Conditions that report on add-ons rather than on the entity being reconciled: they never
 # make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
 # `kubectl wait --for=condition=Ready` in a pipeline).
-NOT_GATING = frozenset({DASHBOARD_READY})
+NOT_GATING = frozenset({DASHBOARD_READY, OBSERVED})
 
 
 def cond(type_: str, status: bool | None, reason: str, message: str = "") -> dict[str, Any]:

@@ -15,6 +15,7 @@ from portico.domain.argocd import (
     argocd_status,
 )
 from portico.domain.conditions import (
+    OBSERVED,
     REFS_RESOLVED,
     VALID,
     cond,
@@ -181,6 +182,22 @@ def health_signals(
     return signals
 
 
+def observed_condition(signals: list[Signal]) -> dict[str, Any] | None:
+    """Observed: every configured health source could be read (None: no source at all)."""
+    if not signals:
+        return None
+    unread = [s for s in signals if s.status == "Unknown"]
+    if unread:
+        return cond(
+            OBSERVED,
+            False,
+            unread[0].reason or "SourceUnreadable",
+            "; ".join(f"{s.source}: {s.message}" for s in unread),
+        )
+    names = ", ".join(sorted({s.source for s in signals}))
+    return cond(OBSERVED, True, "SourcesRead", f"health read from {names}")
+
+
 def desired_status(
     view: EntityView,
     graph: Graph,
@@ -206,9 +223,11 @@ def desired_status(
     if app is not None:
         status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
-        status["health"] = aggregate(
-            health_signals(view, graph, incoming, app, alerts), view.status.get("health"), now=now
-        )
+        signals = health_signals(view, graph, incoming, app, alerts)
+        status["health"] = aggregate(signals, view.status.get("health"), now=now)
+        observed = observed_condition(signals)
+        if observed is not None:
+            wanted.append(observed)
     if kind == "api":
         status["providers"] = _sources(incoming, "providesApi")
         status["consumers"] = _sources(incoming, "consumesApi")

@@ -104,7 +104,7 @@ class ArgoCDStep:
             key,
             spec,
             argocd,
-            repository_url(spec, view.status),
+            repository_url(spec, view.status, view.annotations),
             graph.namespace_labels(key.namespace),
             config,
         )
