@@ -36,12 +36,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -49,11 +47,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from fakes.http import FakeServer
 
 Json = dict[str, Any]
 
@@ -1556,64 +1555,6 @@ class _Fault:
         return Response(self.status, body, dict(self.headers))
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeGitHub) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Unblock handler threads waiting on kept-alive connections."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "GitHub.com"
-    sys_version = ""
-    timeout = 30
-    disable_nagle_algorithm = True  # headers and body go out in two writes
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        auth = self.headers.get("Authorization")
-        status, headers, payload = self.server.fake.serve(self.command, self.path, auth, body)
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 class FakeGitHub:
     """A GitHub REST API on ``127.0.0.1`` backed by bare git repositories under ``root``.
 
@@ -1641,7 +1582,7 @@ class FakeGitHub:
         self._calls_lock = threading.Lock()
         self._faults: list[_Fault] = []
         self._faults_lock = threading.Lock()
-        self._server: _Server | None = None
+        self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
         self._api: GitHubApi | None = None
 
@@ -1650,7 +1591,7 @@ class FakeGitHub:
     def start(self) -> FakeGitHub:
         if self._server is not None:
             return self
-        self._server = _Server(self)
+        self._server = FakeServer(self, "GitHub.com")
         port = self._server.server_address[1]
         self._api = GitHubApi(f"http://127.0.0.1:{port}", self.root, self.user, self.orgs)
         self._thread = threading.Thread(

@@ -68,20 +68,19 @@ title clashes between a dashboard and a folder. Requests are handled one at a ti
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
 import secrets
-import socket
 import string
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from fakes.http import FakeServer
 
 Json = dict[str, Any]
 
@@ -681,64 +680,6 @@ class _Fault:
         return Response(self.status, body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeGrafana) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Unblock handler threads waiting on kept-alive connections."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "Grafana"
-    sys_version = ""
-    timeout = 30
-    disable_nagle_algorithm = True  # headers and body go out in two writes
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        auth = self.headers.get("Authorization")
-        status, headers, payload = self.server.fake.serve(self.command, self.path, auth, body)
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 class FakeGrafana:
     """Grafana's folder, dashboard and search HTTP API on ``127.0.0.1``, held in memory.
 
@@ -763,7 +704,7 @@ class FakeGrafana:
         self._faults: list[_Fault] = []
         self._faults_lock = threading.Lock()
         self._api = GrafanaApi()
-        self._server: _Server | None = None
+        self._server: FakeServer | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
 
@@ -772,7 +713,7 @@ class FakeGrafana:
     def start(self) -> FakeGrafana:
         if self._server is not None:
             return self
-        self._server = _Server(self)
+        self._server = FakeServer(self, "Grafana")
         port = self._server.server_address[1]
         self._base_url = f"http://127.0.0.1:{port}"
         self._thread = threading.Thread(
