@@ -120,3 +120,32 @@ async def test_a_kubeconfig_token_is_sent_as_a_bearer_header(
     await kube.patch_status("portico.dev", "v1alpha1", "components", "ns", "x", {})
     await kube.aclose()
     assert seen == ["Bearer sekrit-token"]
+
+
+async def test_a_late_echo_of_an_earlier_write_causes_no_rewrite() -> None:
+    """The watch may deliver our first write's echo after our second write: it is older than
+    what we produced, so it must not look like news (it did, at N=5000, in the benchmark)."""
+    patches: list[dict[str, Any]] = []
+    versions = iter(["11", "13"])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        patches.append(json.loads(request.content))
+        return httpx.Response(200, json={"metadata": {"resourceVersion": next(versions)}})
+
+    http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
+    engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
+    entities, edges = Store(), Store()
+    engine.bind({"entities": entities, "edges": edges})
+    spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
+    key = EntityKey("component", "shop", "a")
+    index(entities, edges, make_body("Component", "a", spec, rv="10"))
+    await engine.reconcile(key)  # write 1: 10 -> 11
+    first = patches[0]["status"]
+    changed = make_body("Component", "a", spec, rv="12", status=first)
+    changed["metadata"]["generation"] = 2
+    index(entities, edges, changed)
+    await engine.reconcile(key)  # write 2 (new generation): 12 -> 13
+    assert len(patches) == 2
+    index(entities, edges, make_body("Component", "a", spec, rv="11", status=first))  # late echo
+    await engine.reconcile(key)
+    assert len(patches) == 2
