@@ -5,13 +5,14 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: test-tools help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: bench test-tools help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
 	@echo "make demo-down  stop it"
 	@echo "make test       install everything and run lint, unit and e2e tests"
 	@echo "make unit       fast tests only (no control plane)"
+	@echo "make bench      benchmarks (convergence, latency, writes, restart, footprint)"
 	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
 	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
 
@@ -59,6 +60,10 @@ demo: venv binaries
 demo-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m portico.devcluster down --state-dir $(DEMO_DIR); \
 	else echo "nothing to stop (no venv)"; fi
+
+# Benchmarks: figures as ratios to floors measured in the same run (bench/README.md).
+bench: venv binaries
+	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/python bench/run.py --sizes 100,1000 --out bench/results/latest.json
 
 # For machines with Docker and kind (not needed for demo or tests).
 KIND_CLUSTER ?= portico
