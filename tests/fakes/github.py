@@ -1583,7 +1583,6 @@ class FakeGitHub:
         self._faults: list[_Fault] = []
         self._faults_lock = threading.Lock()
         self._server: FakeServer | None = None
-        self._thread: threading.Thread | None = None
         self._api: GitHubApi | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -1594,24 +1593,13 @@ class FakeGitHub:
         self._server = FakeServer(self, "GitHub.com")
         port = self._server.server_address[1]
         self._api = GitHubApi(f"http://127.0.0.1:{port}", self.root, self.user, self.orgs)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-github-{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_background(f"fake-github-{port}")
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            server.stop()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

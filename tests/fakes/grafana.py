@@ -705,7 +705,6 @@ class FakeGrafana:
         self._faults_lock = threading.Lock()
         self._api = GrafanaApi()
         self._server: FakeServer | None = None
-        self._thread: threading.Thread | None = None
         self._base_url: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -716,24 +715,13 @@ class FakeGrafana:
         self._server = FakeServer(self, "Grafana")
         port = self._server.server_address[1]
         self._base_url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-grafana-{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.serve_in_background(f"fake-grafana-{port}")
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            server.stop()
 
     def __enter__(self) -> FakeGrafana:
         return self.start()

@@ -35,6 +35,22 @@ class FakeServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def serve_in_background(self, name: str) -> None:
+        """Serve on a daemon thread until stop()."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, unblock kept-alive connections, close the socket, join the thread."""
+        self.shutdown()
+        self.close_connections()
+        self.server_close()
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            thread.join(timeout=5)
+
     def close_connections(self) -> None:
         """Unblock handler threads waiting on kept-alive connections."""
         with self._open_lock:
