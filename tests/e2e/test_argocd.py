@@ -15,6 +15,7 @@ import pytest
 
 from support.config import changed_config
 from support.kubectl import Kubectl
+from support.manifests import as_json, entity
 from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,19 +48,15 @@ def component(
         argocd["destination"] = destination
     if policy:
         argocd["deletionPolicy"] = policy
-    return json.dumps(
-        {
-            "apiVersion": "portico.dev/v1alpha1",
-            "kind": "Component",
-            "metadata": {"name": name},
-            "spec": {
-                "type": "service",
-                "lifecycle": "production",
-                "owner": "group:team",
-                "source": {"github": {"owner": "acme", "repo": name}},
-                "deploy": {"argocd": argocd},
-            },
-        }
+    return as_json(
+        entity(
+            "Component",
+            name,
+            type="service",
+            lifecycle="production",
+            source={"github": {"owner": "acme", "repo": name}},
+            deploy={"argocd": argocd},
+        )
     )
 
 

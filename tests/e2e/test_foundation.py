@@ -15,6 +15,7 @@ import pytest
 from portico.devcluster.cluster import LocalCluster
 from support.audit import flush_marker, operator_writes
 from support.kubectl import Kubectl
+from support.manifests import as_json, entity
 from support.operator import OperatorProcess
 from support.poll import eventually
 
@@ -31,30 +32,16 @@ def component(
     provides: list[str] | None = None,
     lifecycle: str = "production",
 ) -> str:
-    spec = {"type": "service", "lifecycle": lifecycle, "owner": "group:team-a"}
+    spec: dict[str, Any] = {"type": "service", "lifecycle": lifecycle}
     if system:
         spec["system"] = system
     if provides:
         spec["providesApis"] = provides
-    return json.dumps(
-        {
-            "apiVersion": "portico.dev/v1alpha1",
-            "kind": "Component",
-            "metadata": {"name": name},
-            "spec": spec,
-        }
-    )
+    return as_json(entity("Component", name, owner="group:team-a", **spec))
 
 
 def system(name: str) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "portico.dev/v1alpha1",
-            "kind": "System",
-            "metadata": {"name": name},
-            "spec": {"owner": "group:team-a"},
-        }
-    )
+    return as_json(entity("System", name, owner="group:team-a"))
 
 
 def test_every_example_becomes_ready(kubectl: Kubectl) -> None:

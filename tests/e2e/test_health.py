@@ -12,18 +12,14 @@ import pytest
 from portico.devcluster.cluster import LocalCluster
 from support.audit import flush_marker, operator_writes, timestamp, writes_to
 from support.kubectl import Kubectl
+from support.manifests import entity as manifest
 from support.poll import eventually
 
 pytestmark = pytest.mark.usefixtures("operator")
 
 
 def entity(kind: str, name: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "portico.dev/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name},
-        "spec": {"owner": "group:team-a", **spec},
-    }
+    return manifest(kind, name, owner="group:team-a", **spec)
 
 
 def observed_component(name: str, system: str, **extra: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ on a value the test controls, the Component turns Degraded naming the alert and 
 it resolves; Prometheus stopped gives Unknown with the reason and recovers after a restart;
 the same Prometheus scrapes Portico's /metrics and PromQL finds its reconcile counter."""
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from support.config import changed_config
 from support.kubectl import Kubectl
+from support.manifests import as_json, entity
 from support.operator import OperatorProcess
 from support.poll import eventually
 from support.prometheus import Exporter, Prometheus
@@ -34,18 +34,9 @@ def prometheus(
 
 
 def watched_component(name: str) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "portico.dev/v1alpha1",
-            "kind": "Component",
-            "metadata": {"name": name},
-            "spec": {
-                "type": "service",
-                "lifecycle": "production",
-                "owner": "group:team",
-                "observe": {"prometheus": {"alertLabels": {"service": "checkout"}}},
-            },
-        }
+    observe = {"prometheus": {"alertLabels": {"service": "checkout"}}}
+    return as_json(
+        entity("Component", name, type="service", lifecycle="production", observe=observe)
     )
 
 
