@@ -830,7 +830,12 @@ async def scaffold_throughput(
             "stringData": {"token": fake.token},
         }
         await api.request("POST", "/api/v1/namespaces/portico-system/secrets", json=secret)
-        config = yaml.safe_dump({"github": {"apiUrl": fake.base_url, "throttle": False}})
+        config = yaml.safe_dump(
+            {
+                "github": {"apiUrl": fake.base_url, "throttle": False},
+                "tenancy": {"rules": [{"namespaces": [ns], "publish": {"githubOwners": ["acme"]}}]},
+            }
+        )
         cm = {
             "apiVersion": "v1",
             "kind": "ConfigMap",

@@ -25,6 +25,14 @@ data:
   config.yaml: |
     github:
       fallbackGitUrl: "file://$state/repos/{{ owner }}/{{ name }}.git"
+    tenancy:
+      rules:
+        # The platform team's Templates publish to the acme organization.
+        - namespaces: [platform]
+          publish: {githubOwners: [acme]}
+        # The payments team reads its own workloads, and may deploy from acme's repositories.
+        - namespaces: [payments]
+          argocd: {sourceRepos: ["https://github.com/acme/*"]}
 CONFIG
 
 port=$("$py" -c 'from portico.devcluster.cluster import free_port; print(free_port())')

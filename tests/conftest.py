@@ -15,7 +15,7 @@ import pytest
 from fakes.github import FakeGitHub
 from fakes.grafana import FakeGrafana
 from portico.devcluster.cluster import LocalCluster, free_port
-from support.config import write_config
+from support.config import TRUSTED, write_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.serviceaccount import service_account_kubeconfig
@@ -110,7 +110,8 @@ def github(cluster: LocalCluster, grafana: FakeGrafana) -> Iterator[FakeGitHub]:
         write_config(
             kubectl,
             {
-                "argocd": {"namespace": "argocd", "rules": []},
+                "argocd": {"namespace": "argocd"},
+                "tenancy": {"allowFileUrls": True, "rules": [TRUSTED]},
                 "github": {"apiUrl": fake.base_url, "throttle": False},
                 "grafana": {"url": grafana.base_url},
             },

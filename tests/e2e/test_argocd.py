@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from support.config import changed_config
+from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity
 from support.poll import eventually
@@ -21,8 +21,9 @@ from support.poll import eventually
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def argo_crd() -> Path:
-    """../shared/argocd/ if present, else the argo-cd Go module's copy (hack/argocd-crd.sh)."""
+def argo_crds() -> list[Path]:
+    """Argo CD's Application and AppProject CRDs: ../shared/argocd/ if present, else the
+    argo-cd Go module's copies (hack/argocd-crd.sh prints their directory)."""
     out = subprocess.run(
         [str(ROOT / "hack" / "argocd-crd.sh")],
         capture_output=True,
@@ -30,7 +31,8 @@ def argo_crd() -> Path:
         check=True,
         timeout=600,
     )
-    return Path(out.stdout.strip().splitlines()[-1])
+    where = Path(out.stdout.strip().splitlines()[-1])
+    return [where / "application-crd.yaml", where / "appproject-crd.yaml"]
 
 
 pytestmark = pytest.mark.usefixtures("operator")
@@ -40,10 +42,12 @@ def component(
     name: str,
     *,
     destination: dict[str, str] | None = None,
-    project: str = "default",
+    project: str | None = None,
     policy: str | None = None,
 ) -> str:
-    argocd: dict[str, Any] = {"project": project, "path": "deploy", "targetRevision": "main"}
+    argocd: dict[str, Any] = {"path": "deploy", "targetRevision": "main"}
+    if project is not None:
+        argocd["project"] = project
     if destination is not None:
         argocd["destination"] = destination
     if policy:
@@ -66,10 +70,11 @@ def deployed(kubectl: Kubectl, name: str, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def argocd(kubectl: Kubectl) -> Iterator[None]:
-    crd = argo_crd()
+    crds = argo_crds()
     kubectl.run("create", "namespace", "argocd", check=False)
-    kubectl.run("apply", "--server-side", "-f", str(crd))
-    kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
+    for crd in crds:
+        kubectl.run("apply", "--server-side", "-f", str(crd))
+        kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
     yield
     # Play Argo CD's controller for what is left: without it, Applications with the
     # resources finalizer would keep their Components (and test namespaces) forever.
@@ -127,7 +132,7 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
     assert live["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     # Accepted by Argo CD's own schema exactly as written: nothing pruned, nothing changed.
     assert live["spec"] == {
-        "project": "default",
+        "project": f"portico-{namespace}",
         "source": {
             "repoURL": "https://github.com/acme/checkout.git",
             "path": "deploy",
@@ -136,10 +141,17 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
         "destination": {"namespace": namespace, "server": "https://kubernetes.default.svc"},
         "syncPolicy": {
             "automated": {"prune": True, "selfHeal": True},
-            "syncOptions": ["CreateNamespace=true"],
+            "syncOptions": [],
         },
     }
     eventually(lambda: assert_condition(kubectl, namespace, "checkout", "Deployed", "True"))
+    # The namespace's own AppProject: its namespace only, nothing cluster-scoped.
+    project = kubectl.get("appproject", f"portico-{namespace}", "argocd")
+    assert project is not None
+    assert project["spec"]["destinations"] == [
+        {"namespace": namespace, "server": "https://kubernetes.default.svc"}
+    ]
+    assert project["spec"].get("clusterResourceWhitelist") in (None, [])
 
     def argo_reports(sync: str, health: str, message: str = "") -> float:
         status: dict[str, Any] = {
@@ -218,14 +230,12 @@ def test_guardrails_follow_the_configmap_without_a_restart(
         namespace,
     )
     eventually(lambda: assert_reason(kubectl, namespace, "api", "ProjectNotAllowed"))
-    rules = [
-        {
-            "namespaces": [namespace],
-            "projects": ["payments"],
-            "destinations": [{"namespace": f"{namespace}-*"}],
-        }
-    ]
-    with changed_config(kubectl, argocd={"namespace": "argocd", "rules": rules}):
+    rule = {
+        "namespaces": [namespace],
+        "publish": {"githubOwners": ["acme"]},
+        "argocd": {"projects": ["payments"], "destinations": [{"namespace": f"{namespace}-*"}]},
+    }
+    with changed_config(kubectl, tenancy=with_rule(kubectl, rule)):
         eventually(lambda: assert_condition(kubectl, namespace, "api", "Deployed", "True"))
         app = kubectl.get("application", f"{namespace}-api", "argocd")
         assert app is not None

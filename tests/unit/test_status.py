@@ -26,6 +26,9 @@ class FakeGraph:
 
     workload_list: list[WorkloadView] = []
 
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        return {}
+
 
 def body(
     kind: str, name: str, spec: dict[str, Any], ns: str = "shop", **status: Any
@@ -275,7 +278,7 @@ def test_observed_says_which_configured_source_could_not_be_read() -> None:
 
 
 def test_backstage_project_slug_is_a_repository() -> None:
-    from portico.domain.argocd import repository_url
+    from portico.domain.delivery import repository_url
     from portico.models.component import ComponentSpec
 
     spec = ComponentSpec.model_validate(COMP)

@@ -27,6 +27,7 @@ from portico.domain.entity import EntityView
 from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, relations_of
+from portico.domain.tenancy import observe_refusal, tenant_for
 from portico.domain.workloads import WorkloadView, kubernetes_signal
 from portico.models.api import ApiSpec
 from portico.models.component import ComponentSpec
@@ -80,6 +81,8 @@ class Graph(Protocol):
     def incoming(self, key: EntityKey) -> list[Edge]: ...
 
     def workloads(self, namespace: str) -> list[WorkloadView]: ...
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]: ...
 
     def application(self, namespace: str, name: str) -> AppView | None: ...
 
@@ -147,21 +150,34 @@ def observed_application(
 AlertSnapshot = tuple[tuple[dict[str, str], ...] | None, str | None]
 
 
+def workload_signal(view: EntityView, graph: Graph, config: OperatorConfig) -> Signal | None:
+    """The Kubernetes signal, read only from a namespace the tenancy policy lets it observe."""
+    target = view.kubernetes
+    if target is None:
+        return None
+    if target.namespace != view.key.namespace:
+        tenant = tenant_for(view.key.namespace, graph.namespace_labels(view.key.namespace), config)
+        refusal = observe_refusal(tenant, target.namespace)
+        if refusal is not None:
+            return Signal("kubernetes", "Unknown", refusal.message, refusal.reason)
+    return kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
+
+
 def health_signals(
     view: EntityView,
     graph: Graph,
     incoming: list[Edge],
     app: tuple[str, str] | None = None,
     alerts: AlertSnapshot | None = None,
+    config: OperatorConfig | None = None,
 ) -> list[Signal]:
     """Every configured source's signal for this entity (sources later issues add go here)."""
     kind = view.key.kind
     signals: list[Signal] = []
-    if kind == "component" and view.kubernetes is not None:
-        target = view.kubernetes
-        signals.append(
-            kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
-        )
+    if kind == "component":
+        workloads = workload_signal(view, graph, config or OperatorConfig())
+        if workloads is not None:
+            signals.append(workloads)
     if kind == "component" and view.alerts is not None:
         firing, error = alerts if alerts is not None else (None, "Prometheus is not configured")
         signals.append(alert_signal(view.alerts, firing, error))
@@ -223,7 +239,7 @@ def desired_status(
     if app is not None:
         status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
-        signals = health_signals(view, graph, incoming, app, alerts)
+        signals = health_signals(view, graph, incoming, app, alerts, config)
         status["health"] = aggregate(signals, view.status.get("health"), now=now)
         observed = observed_condition(signals)
         if observed is not None:

@@ -63,7 +63,14 @@ class Destination(Model):
 
 
 class ArgoCD(Model):
-    project: Annotated[str, Field(max_length=253)] = "default"
+    project: Annotated[
+        str | None,
+        Field(
+            max_length=253,
+            description="The Argo CD AppProject; default: the first one portico-config allows "
+            "for the namespace, or Portico's own project for it (portico-<namespace>).",
+        ),
+    ] = None
     path: Annotated[str | None, Field(max_length=1024)] = None
     target_revision: Annotated[str | None, Field(max_length=255)] = None
     destination: Destination | None = None

@@ -1,48 +1,28 @@
 """The operator's cluster-admin configuration: `config.yaml` in the portico-config ConfigMap.
 
 ```yaml
+tenancy: {...}                      # what each namespace may make Portico do (models/tenancy.py)
 argocd:
-  namespace: argocd                 # where Applications are created
-  rules:                            # first matching rule wins; none: the default below
-    - namespaces: [payments]        # Component namespaces this rule is for, and/or
-      namespaceSelector: {matchLabels: {team: payments}}
-      projects: [payments]          # Argo CD projects they may use
-      destinations:                 # where they may deploy (namespace globs, clusters)
-        - {namespace: "payments-*", server: "https://kubernetes.default.svc"}
+  namespace: argocd                 # where Applications (and Portico's AppProjects) live
+github: {apiUrl: ..., tokenSecret: portico-github-token}
+scaffold: {maxFiles: 500, maxBytes: 5242880, renderSeconds: 10, renderMemoryMiB: 768}
+prometheus: {url: ..., interval: 30}
+grafana: {url: ..., tokenSecret: portico-grafana-token}
 ```
-Without a matching rule a Component may use project `default` and deploy only to its own
-namespace in the cluster Portico runs in.
 """
-
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IN_CLUSTER = "https://kubernetes.default.svc"
+from portico.models.tenancy import IN_CLUSTER as IN_CLUSTER
+from portico.models.tenancy import TenancyConfig
 
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
-class AllowedDestination(_Config):
-    namespace: str = Field(description="Namespace glob; `$self` is the Component's namespace.")
-    server: str | None = Field(default=None, description="Cluster URL; none: in-cluster.")
-    name: str | None = Field(default=None, description="Argo CD cluster name, instead of server.")
-
-
-class GuardrailRule(_Config):
-    namespaces: list[str] = Field(default_factory=list)
-    namespace_selector: dict[str, Any] | None = Field(default=None, alias="namespaceSelector")
-    projects: list[str] = Field(default_factory=lambda: ["default"])
-    destinations: list[AllowedDestination] = Field(
-        default_factory=lambda: [AllowedDestination(namespace="$self")]
-    )
-
-
 class ArgoCDConfig(_Config):
     namespace: str = "argocd"
-    rules: list[GuardrailRule] = Field(default_factory=list)
 
 
 class GithubConfig(_Config):
@@ -66,6 +46,27 @@ class GithubConfig(_Config):
 class ScaffoldConfig(_Config):
     max_files: int = Field(default=500, ge=1, alias="maxFiles")
     max_bytes: int = Field(default=5 * 1024 * 1024, ge=1, alias="maxBytes")
+    render_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        alias="renderSeconds",
+        description="CPU and wall-clock seconds one render of tenant templates may take.",
+    )
+    render_memory_mib: int = Field(
+        default=768,
+        ge=128,
+        le=16384,
+        alias="renderMemoryMiB",
+        description="Address-space limit of the process that renders tenant templates.",
+    )
+    render_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        alias="renderConcurrency",
+        description="Render processes at once.",
+    )
 
 
 class PrometheusConfig(_Config):
@@ -79,11 +80,9 @@ class GrafanaConfig(_Config):
 
 
 class OperatorConfig(_Config):
+    tenancy: TenancyConfig = Field(default_factory=TenancyConfig)
     argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
     github: GithubConfig = Field(default_factory=GithubConfig)
     scaffold: ScaffoldConfig = Field(default_factory=ScaffoldConfig)
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
     grafana: GrafanaConfig = Field(default_factory=GrafanaConfig)
-
-
-DEFAULT_RULE = GuardrailRule()

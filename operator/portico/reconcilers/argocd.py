@@ -14,20 +14,25 @@ from typing import Any, Protocol
 from portico.clients.kube import KubeClient
 from portico.domain.argocd import (
     ENTITY_LABEL,
+    MANAGED_BY,
     RESOURCES_FINALIZER,
     AppView,
-    Refusal,
     app_name,
-    desired_application,
-    effective_argocd,
     entity_label,
+)
+from portico.domain.conditions import DEPLOYED, cond
+from portico.domain.delivery import (
+    TENANT_LABEL,
+    desired_application,
+    desired_project,
+    effective_argocd,
     needs_apply,
     repository_url,
 )
-from portico.domain.conditions import DEPLOYED, cond
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
-from portico.errors import NotFound, RejectedError
+from portico.domain.tenancy import Refusal, tenant_for
+from portico.errors import Conflict, NotFound, RejectedError
 from portico.models.component import ArgoCD, ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
@@ -35,6 +40,7 @@ from portico.models.template import TemplateSpec
 log = logging.getLogger("portico.argocd")
 FIELD_MANAGER = "portico"
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
+PROJECTS = "appprojects"
 
 
 class DeployGraph(Protocol):
@@ -60,6 +66,10 @@ def app_path(namespace: str, name: str) -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
 
 
+def project_path(namespace: str, name: str) -> str:
+    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PROJECTS}/{name}"
+
+
 def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
     spec = view.spec
     if not isinstance(spec, ComponentSpec) or spec.scaffold is None:
@@ -77,6 +87,7 @@ class ArgoCDStep:
         self._kube = kube
         self._installed = False
         self._applied: dict[tuple[str, str], dict[str, Any]] = {}
+        self._projects: dict[tuple[str, str], dict[str, Any]] = {}
 
     def forget_installed(self) -> None:
         self._installed = False
@@ -100,12 +111,13 @@ class ArgoCDStep:
         if argocd is None:
             await self._remove_unwanted(key, graph.application(namespace, name))
             return None
+        tenant = tenant_for(key.namespace, graph.namespace_labels(key.namespace), config)
         plan = desired_application(
             key,
-            spec,
             argocd,
             repository_url(spec, view.status, view.annotations),
-            graph.namespace_labels(key.namespace),
+            (view.status.get("repository") or {}).get("url"),
+            tenant,
             config,
         )
         if isinstance(plan, Refusal):
@@ -121,6 +133,12 @@ class ArgoCDStep:
                 ),
                 None,
             )
+        project = desired_project(tenant, config)
+        if project is not None:
+            try:
+                await self._ensure_project(project)
+            except RejectedError as e:  # not ours, or RBAC: an admin must act
+                return DeployOutcome(cond(DEPLOYED, False, "ProjectFailed", str(e)), None, 60.0)
         live = graph.application(namespace, name)
         if live is not None and live.deleting:
             return DeployOutcome(
@@ -158,6 +176,36 @@ class ArgoCDStep:
             ),
             (namespace, name),
         )
+
+    async def _ensure_project(self, project: dict[str, Any]) -> None:
+        """Server-side apply Portico's AppProject for a namespace, once per content.
+
+        An AppProject of that name that Portico did not make is never taken over.
+        """
+        meta = project["metadata"]
+        ident = (meta["namespace"], meta["name"])
+        if self._projects.get(ident) == project:
+            return
+        path = project_path(*ident)
+        try:
+            live = await self._kube.get(path)
+        except NotFound:
+            live = None
+        if live is not None:
+            labels = (live.get("metadata") or {}).get("labels") or {}
+            if (
+                labels.get(MANAGED_BY) != "portico"
+                or labels.get(TENANT_LABEL) != meta["labels"][TENANT_LABEL]
+            ):
+                raise Conflict(
+                    "argocd",
+                    f"AppProject {ident[0]}/{ident[1]} exists and is not Portico's: rename or "
+                    "delete it, or name an admin project for this namespace in portico-config "
+                    "tenancy (argocd.projects)",
+                )
+        await self._kube.apply(path, project, field_manager=FIELD_MANAGER)
+        self._projects[ident] = project
+        log.info("applied AppProject %s/%s", *ident)
 
     async def _remove_unwanted(self, key: EntityKey, live: AppView | None) -> None:
         """spec.deploy.argocd was removed: the Application Portico made for it goes too."""

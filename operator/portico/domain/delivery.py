@@ -1,0 +1,208 @@
+"""Argo CD delivery, decided: the Application to apply for a Component, and the AppProject
+that confines a tenant namespace, both inside what `tenancy` in portico-config allows.
+
+Argo CD enforces an AppProject on every manifest it syncs, not only on the Application: a
+namespace's own project (portico-<namespace>) allows its destinations and no cluster-scoped
+resources, so a ClusterRoleBinding or an object with `metadata.namespace: kube-system` in a
+tenant's repository is refused by Argo CD itself. Portico checks the project, destination
+and source of each Application before it applies anything.
+"""
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+from portico.domain.argocd import (
+    API_VERSION,
+    ENTITY_LABEL,
+    MANAGED_BY,
+    RESOURCES_FINALIZER,
+    AppView,
+    app_name,
+    entity_label,
+)
+from portico.domain.refs import EntityKey
+from portico.domain.tenancy import (
+    Refusal,
+    Tenant,
+    managed_project_name,
+    project_for,
+    source_refusal,
+)
+from portico.models.component import ArgoCD, ComponentSpec
+from portico.models.config import IN_CLUSTER, OperatorConfig
+
+TENANT_LABEL = "portico.dev/tenant"
+
+# Namespaced kinds a namespace editor cannot write with Kubernetes' `edit` role, so neither
+# may Argo CD on their behalf: their own quota and limits, and RBAC inside the namespace.
+NAMESPACE_BLACKLIST = (
+    {"group": "", "kind": "ResourceQuota"},
+    {"group": "", "kind": "LimitRange"},
+    {"group": "rbac.authorization.k8s.io", "kind": "Role"},
+    {"group": "rbac.authorization.k8s.io", "kind": "RoleBinding"},
+)
+
+
+def effective_argocd(spec: ComponentSpec, template_defaults: ArgoCD | None) -> ArgoCD | None:
+    """The Component's deploy.argocd over its Template's defaults (fields it leaves unset)."""
+    own = spec.deploy.argocd if spec.deploy else None
+    if own is None:
+        return None
+    if template_defaults is None:
+        return own
+    base = template_defaults.model_dump(exclude_none=True)
+    return ArgoCD.model_validate({**base, **own.model_dump(exclude_unset=True, exclude_none=True)})
+
+
+PROJECT_SLUG_ANNOTATION = "github.com/project-slug"
+
+
+def repository_url(
+    spec: ComponentSpec, status: Mapping[str, Any], annotations: Mapping[str, str] | None = None
+) -> str | None:
+    """The scaffolded repository, else spec.source, else Backstage's github.com/project-slug."""
+    scaffolded = (status.get("repository") or {}).get("url")
+    if scaffolded:
+        return str(scaffolded)
+    slug = (annotations or {}).get(PROJECT_SLUG_ANNOTATION, "").strip().strip("/")
+    if not spec.source and slug.count("/") == 1:
+        return f"https://github.com/{slug}.git"
+    if spec.source and spec.source.github:
+        return f"https://github.com/{spec.source.github.owner}/{spec.source.github.repo}.git"
+    if spec.source and spec.source.git:
+        return spec.source.git
+    return None
+
+
+def destination_refusal(tenant: Tenant, destination: Mapping[str, str]) -> Refusal | None:
+    """None when argocd.destinations allow it; otherwise what the policy says no to."""
+    rules = tenant.policy.argocd.destinations
+    dest_ns = destination.get("namespace", "")
+    for allowed in rules:
+        if not fnmatch.fnmatchcase(dest_ns, tenant.expand(allowed.namespace)):
+            continue
+        if allowed.name is not None:
+            if destination.get("name") == allowed.name:
+                return None
+            continue
+        if destination.get("server", IN_CLUSTER) == (allowed.server or IN_CLUSTER) and (
+            "name" not in destination
+        ):
+            return None
+    where = destination.get("name") or destination.get("server", IN_CLUSTER)
+    shown = ", ".join(
+        f"{tenant.expand(d.namespace)}@{d.name or d.server or 'in-cluster'}" for d in rules
+    )
+    return Refusal(
+        "DestinationNotAllowed",
+        f"spec.deploy.argocd.destination namespace {dest_ns!r} on {where} is not allowed for "
+        f"namespace {tenant.namespace} by {tenant.source} (argocd.destinations: "
+        f"{shown or 'none'})",
+    )
+
+
+def desired_application(
+    key: EntityKey,
+    argocd: ArgoCD,
+    repo_url: str | None,
+    scaffolded_url: str | None,
+    tenant: Tenant,
+    config: OperatorConfig,
+) -> dict[str, Any] | Refusal:
+    """The Application to apply, or why there is none."""
+    if repo_url is None:
+        return Refusal(
+            "NoRepository",
+            "spec.deploy.argocd needs a repository: set spec.source or spec.scaffold",
+        )
+    project = project_for(tenant, argocd.project)
+    if isinstance(project, Refusal):
+        return project
+    dest = argocd.destination
+    destination: dict[str, str] = {"namespace": (dest.namespace if dest else None) or key.namespace}
+    if dest and dest.name:
+        destination["name"] = dest.name
+    else:
+        destination["server"] = (dest.server if dest else None) or IN_CLUSTER
+    refusal = destination_refusal(tenant, destination) or source_refusal(
+        tenant, repo_url, scaffolded_url, allow_file=config.tenancy.allow_file_urls
+    )
+    if refusal is not None:
+        return refusal
+    policy = argocd.deletion_policy or "Delete"
+    meta: dict[str, Any] = {
+        "name": app_name(key),
+        "namespace": config.argocd.namespace,
+        "labels": {MANAGED_BY: "portico", ENTITY_LABEL: entity_label(key)},
+        "annotations": {"portico.dev/deletion-policy": policy},
+    }
+    if policy == "Delete":
+        meta["finalizers"] = [RESOURCES_FINALIZER]
+    sync_options = [] if destination["namespace"] == key.namespace else ["CreateNamespace=true"]
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Application",
+        "metadata": meta,
+        "spec": {
+            "project": project,
+            "source": {
+                "repoURL": repo_url,
+                "path": argocd.path or ".",
+                "targetRevision": argocd.target_revision or "HEAD",
+            },
+            "destination": destination,
+            "syncPolicy": {
+                "automated": {"prune": True, "selfHeal": True},
+                "syncOptions": sync_options,
+            },
+        },
+    }
+
+
+def desired_project(tenant: Tenant, config: OperatorConfig) -> dict[str, Any] | None:
+    """Portico's AppProject for a tenant namespace, or None when the admin named projects.
+
+    Its destinations are the namespace's allowed ones and nothing cluster-scoped is allowed.
+    sourceRepos is `*` because Portico checks every Application's source against the
+    policy before applying it, and only Portico creates Applications in this project.
+    """
+    if tenant.policy.argocd.projects:
+        return None
+    destinations = []
+    for d in tenant.policy.argocd.destinations:
+        entry = {"namespace": tenant.expand(d.namespace)}
+        if d.name is not None:
+            entry["name"] = d.name
+        else:
+            entry["server"] = d.server or IN_CLUSTER
+        destinations.append(entry)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": {
+            "name": managed_project_name(tenant.namespace),
+            "namespace": config.argocd.namespace,
+            "labels": {MANAGED_BY: "portico", TENANT_LABEL: tenant.namespace},
+        },
+        "spec": {
+            "description": f"Managed by Portico for namespace {tenant.namespace} "
+            f"({tenant.source}): its own destinations, no cluster-scoped resources",
+            "sourceRepos": ["*"],
+            "destinations": destinations,
+            "clusterResourceWhitelist": [],
+            "namespaceResourceBlacklist": [dict(kind) for kind in NAMESPACE_BLACKLIST],
+        },
+    }
+
+
+def needs_apply(desired: Mapping[str, Any], live: AppView | None) -> bool:
+    """Compare only what Portico owns; Argo CD's own writes (status, operation) don't count."""
+    if live is None:
+        return True
+    meta = desired["metadata"]
+    if any(live.labels.get(k) != v for k, v in meta["labels"].items()):
+        return True
+    if set(meta.get("finalizers", [])) != set(live.finalizers) & {RESOURCES_FINALIZER}:
+        return True
+    return any(live.spec.get(k) != v for k, v in desired["spec"].items())
