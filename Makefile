@@ -11,7 +11,7 @@ help:
 	@echo "make demo       run Portico on a local control plane with the examples"
 	@echo "make demo-down  stop it"
 	@echo "make test       install everything and run lint, unit and e2e tests"
-	@echo "make unit       fast tests only (no control plane)"
+	@echo "make unit       fast tests only: unit and contract (no control plane)"
 	@echo "make bench      benchmarks (convergence, latency, writes, restart, footprint)"
 	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
 	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
@@ -43,7 +43,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 unit: $(VENV)/.installed test-tools
-	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/unit tests/contract -q
 
 e2e: venv binaries test-tools
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/pytest tests/e2e -q -rA

@@ -89,6 +89,7 @@ def grafana(cluster: LocalCluster) -> Iterator[FakeGrafana]:
             f"--from-literal=token={fake.token}",
         )
         yield fake
+    fake.assert_no_internal_errors()  # a bug in the fake must not pass for a healed outage
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +118,7 @@ def github(cluster: LocalCluster, grafana: FakeGrafana) -> Iterator[FakeGitHub]:
             },
         )
         yield fake
+    fake.assert_no_internal_errors()
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,11 @@ SCAFFOLDS = Counter("portico_scaffolds_total", "Scaffolds by result.", ["result"
 RATE_LIMIT_WAITS = Counter(
     "portico_rate_limit_waits_total", "Times a rate limit made Portico wait, by system.", ["system"]
 )
+BACKGROUND_RESTARTS = Counter(
+    "portico_background_restarts_total",
+    "Background tasks (config watch, alert poller) restarted after a crash, by task.",
+    ["task"],
+)
 
 
 class CatalogCollector(Collector):

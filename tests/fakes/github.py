@@ -25,7 +25,9 @@ without ``force``. Owner and repository names match case-insensitively, as on Gi
 
 Faults: :meth:`FakeGitHub.fail_next` makes the next matching requests answer with a chosen
 status, headers and body (optionally after applying the request: "it happened, but the reply was
-lost"); :meth:`FakeGitHub.rate_limit` sets the rate-limit budget.
+lost"); :meth:`FakeGitHub.rate_limit` sets the rate-limit budget. The fake's own exceptions are
+answered with 500 too, but recorded in ``internal_errors``: :meth:`assert_no_internal_errors`
+tells a bug in the fake from an outage (``fakes.http``); injected faults are never recorded.
 
 Not modelled: list endpoints and paging, pull requests, webhooks, teams, permissions (the token
 owns every org), enforcement of branch-protection rules (they are stored and returned only),
@@ -52,7 +54,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from fakes.http import FakeServer
+from fakes.http import FakeServer, RecordsInternalErrors
 
 Json = dict[str, Any]
 
@@ -1555,7 +1557,7 @@ class _Fault:
         return Response(self.status, body, dict(self.headers))
 
 
-class FakeGitHub:
+class FakeGitHub(RecordsInternalErrors):
     """A GitHub REST API on ``127.0.0.1`` backed by bare git repositories under ``root``.
 
     Use as a context manager (or ``start()``/``stop()``) and point PyGithub at ``base_url``::
@@ -1573,6 +1575,7 @@ class FakeGitHub:
         token: str = "test-token",
         root: Path | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.user = user
         self.orgs = list(orgs)
@@ -1709,6 +1712,7 @@ class FakeGitHub:
         try:
             response = self._respond(method, path, query, auth, raw_body)
         except Exception as exc:  # a bug in the fake: say so instead of hanging the client
+            self.record_internal_error(method, raw_path, exc)
             response = Response(500, {"message": f"FakeGitHub internal error: {exc!r}"})
         with self._calls_lock:
             self.calls.append(Call(method, path, response.status))

@@ -58,7 +58,10 @@ Choices where the docs are terse (taken from Grafana's source where it is explic
 Faults: :meth:`FakeGrafana.fail_next` makes the next matching requests answer with a chosen
 status and body (optionally after carrying the request out: "it happened, but the reply was
 lost"). Inspection: :meth:`FakeGrafana.dashboards`, :meth:`FakeGrafana.dashboard`,
-:meth:`FakeGrafana.folders`, ``calls`` and :meth:`FakeGrafana.write_calls`.
+:meth:`FakeGrafana.folders`, ``calls`` and :meth:`FakeGrafana.write_calls`. The fake's own
+exceptions are answered with 500 too, but recorded in ``internal_errors``:
+:meth:`assert_no_internal_errors` tells a bug in the fake from an outage (``fakes.http``);
+injected faults are never recorded.
 
 Not modelled: folder update/move (``PUT /api/folders/{uid}``, ``.../move``), permissions and
 RBAC, orgs, basic auth and API keys, dashboard versions history, provisioning and plugin
@@ -80,7 +83,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakes.http import FakeServer
+from fakes.http import FakeServer, RecordsInternalErrors
 
 Json = dict[str, Any]
 
@@ -680,7 +683,7 @@ class _Fault:
         return Response(self.status, body)
 
 
-class FakeGrafana:
+class FakeGrafana(RecordsInternalErrors):
     """Grafana's folder, dashboard and search HTTP API on ``127.0.0.1``, held in memory.
 
     Use as a context manager (or ``start()``/``stop()``) and point an HTTP client at
@@ -698,6 +701,7 @@ class FakeGrafana:
     """
 
     def __init__(self, token: str = "grafana-test-token") -> None:
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []
         self._calls_lock = threading.Lock()
@@ -837,6 +841,7 @@ class FakeGrafana:
         try:
             response, extra = self._respond(method, path, query, auth, raw_body)
         except Exception as exc:  # a bug in the fake: say so instead of hanging the client
+            self.record_internal_error(method, raw_path, exc)
             response = Response(500, {"message": f"FakeGrafana internal error: {exc!r}"})
         with self._calls_lock:
             self.calls.append(Call(method, path, response.status))

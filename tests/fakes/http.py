@@ -1,18 +1,73 @@
 """The HTTP plumbing the contract fakes share: a threaded loopback server that tracks its
-kept-alive connections (so stop() never hangs on them) and a handler that passes every
-request to the fake's `serve(method, path, auth, body) -> (status, headers, payload)`."""
+kept-alive connections (so stop() never hangs on them), a handler that passes every request to
+the fake's `serve(method, path, auth, body) -> (status, headers, payload)`, and the record of
+the fake's own bugs.
+
+A fake answers an exception of its own with 500, so the client is not left hanging; but a 500
+is also what an outage looks like, and Portico retries outages until they heal, so a bug in a
+fake would pass for a healed outage. `RecordsInternalErrors` keeps each such exception (type,
+message, traceback, request line) in `internal_errors`, and `assert_no_internal_errors()`
+fails a test (or a fixture's teardown) on them. Faults injected on purpose (`fail_next`) are
+answers, not exceptions, and are never recorded.
+"""
 
 import contextlib
 import socket
 import threading
+import traceback
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class InternalError:
+    """An exception a fake raised while answering `request` ("GET /path?query")."""
+
+    request: str
+    type: str
+    message: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"{self.request}: {self.type}: {self.message}\n{self.traceback}"
+
+
+class RecordsInternalErrors:
+    """The fake's own exceptions, kept for the test to fail on (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.internal_errors: list[InternalError] = []
+        self._internal_errors_lock = threading.Lock()
+
+    def record_internal_error(self, method: str, raw_path: str, exc: BaseException) -> None:
+        error = InternalError(
+            request=f"{method} {raw_path}",
+            type=type(exc).__qualname__,
+            message=str(exc),
+            traceback="".join(traceback.format_exception(exc)),
+        )
+        with self._internal_errors_lock:
+            self.internal_errors.append(error)
+
+    def assert_no_internal_errors(self) -> None:
+        """Raise AssertionError listing every internal error so far (answered as 500)."""
+        with self._internal_errors_lock:
+            errors = list(self.internal_errors)
+        if errors:
+            listing = "\n".join(str(e) for e in errors)
+            raise AssertionError(
+                f"{type(self).__name__} had {len(errors)} internal error(s), answered as 500 "
+                f"(a bug in the fake, not an outage):\n{listing}"
+            )
 
 
 class Serves(Protocol):
     def serve(
         self, method: str, path: str, auth: str | None, body: bytes
     ) -> tuple[int, dict[str, str], bytes]: ...
+
+    def record_internal_error(self, method: str, raw_path: str, exc: BaseException) -> None: ...
 
 
 class FakeServer(ThreadingHTTPServer):
@@ -76,7 +131,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         auth = self.headers.get("Authorization")
-        status, headers, payload = self.server.fake.serve(self.command, self.path, auth, body)
+        fake = self.server.fake
+        try:
+            status, headers, payload = fake.serve(self.command, self.path, auth, body)
+        except Exception as exc:  # outside the fake's own guard (e.g. encoding the reply)
+            fake.record_internal_error(self.command, self.path, exc)
+            status, headers = 500, {"Content-Type": "text/plain; charset=utf-8"}
+            payload = f"fake internal error: {exc!r}".encode()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)

@@ -86,3 +86,46 @@ async def test_a_configuration_change_wakes_the_poller_at_once() -> None:
         assert polls == [None, "http://p:9090"]
     finally:
         await poller.stop()
+
+
+async def test_a_wake_during_a_slow_query_is_not_lost() -> None:
+    """The configuration changes while a query is in flight: once the query answers, the
+    poller must query again at once, not sleep its interval (the wake used to be cleared
+    after the query, and lost)."""
+    import asyncio
+
+    import httpx
+
+    from portico.clients.prometheus import PrometheusClient
+    from portico.models.config import OperatorConfig, PrometheusConfig
+    from portico.reconcilers.alerts import AlertPoller
+
+    config = OperatorConfig(prometheus=PrometheusConfig(url="http://p:9090", interval=3600))
+    queries: list[str] = []
+    in_flight, answer, second = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    firing = {"alertname": "HighErrors", "alertstate": "firing", "service": "checkout"}
+
+    async def prometheus(request: httpx.Request) -> httpx.Response:
+        queries.append(request.url.params["query"])
+        if len(queries) == 1:
+            in_flight.set()
+            await answer.wait()  # a slow Prometheus
+        else:
+            second.set()
+        result = [{"metric": firing, "value": [0, "1"]}]
+        return httpx.Response(200, json={"status": "success", "data": {"result": result}})
+
+    def client(url: str) -> PrometheusClient:
+        return PrometheusClient(url, transport=httpx.MockTransport(prometheus))
+
+    poller = AlertPoller(lambda: config, lambda: None, client=client)
+    poller.start()
+    try:
+        await asyncio.wait_for(in_flight.wait(), 2)
+        poller.wake()  # e.g. a new interval or URL, while the query runs
+        answer.set()
+        await asyncio.wait_for(second.wait(), 2)  # not 3600 s
+        assert len(queries) == 2
+        assert poller.snapshot() == ((firing,), None)
+    finally:
+        await poller.stop()

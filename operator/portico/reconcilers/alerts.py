@@ -1,6 +1,9 @@
 """Prometheus alerts, polled: one `ALERTS` query per (jittered) interval for the whole
 catalog, and the Components whose alerts changed re-queued. The answer is kept in memory;
-the status computation reads it (portico.domain.alerts decides the signal)."""
+the status computation reads it (portico.domain.alerts decides the signal).
+
+The loop runs under `supervise`: an unexpected exception (a bug, an answer nothing expected)
+is logged, counted and the loop restarted after a back-off, instead of ending alert polling."""
 
 import asyncio
 import contextlib
@@ -13,6 +16,7 @@ from portico.domain.alerts import QUERY, alerts_from_samples
 from portico.errors import PorticoError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.config import OperatorConfig
+from portico.reconcilers.supervisor import supervise
 
 log = logging.getLogger("portico.alerts")
 
@@ -20,9 +24,16 @@ Alerts = tuple[dict[str, str], ...]
 
 
 class AlertPoller:
-    def __init__(self, config: Callable[[], OperatorConfig], on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: Callable[[], OperatorConfig],
+        on_change: Callable[[], None],
+        *,
+        client: Callable[[str], PrometheusClient] = PrometheusClient,
+    ) -> None:
         self._config = config
         self._on_change = on_change
+        self._new_client = client  # the URL -> a client; tests pass one on a fake transport
         self._client: PrometheusClient | None = None
         self._task: asyncio.Task[None] | None = None
         self.alerts: Alerts | None = None
@@ -40,7 +51,7 @@ class AlertPoller:
         return self.alerts, self.error
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="portico-alerts")
+        self._task = asyncio.create_task(supervise("alerts", self._loop), name="portico-alerts")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -56,7 +67,7 @@ class AlertPoller:
         if self._client is None or self._client.url != config.url.rstrip("/"):
             if self._client is not None:
                 await self._client.aclose()
-            self._client = PrometheusClient(config.url)
+            self._client = self._new_client(config.url)
         before = (self.alerts, self.error)
         try:
             alerts: Alerts | None = alerts_from_samples(await self._client.query(QUERY))
@@ -74,11 +85,10 @@ class AlertPoller:
 
     async def _loop(self) -> None:
         while True:
-            try:
-                await self.poll_once()
-            except Exception:
-                log.exception("alert poll failed")
-            interval = self._config().prometheus.interval
+            # Cleared before the query, not after: a wake() that arrives while the query is
+            # in flight (a new URL) must cut the following sleep short, not be forgotten.
             self._wake.clear()
+            await self.poll_once()
+            interval = self._config().prometheus.interval
             with contextlib.suppress(TimeoutError):  # jitter: no thundering herd
                 await asyncio.wait_for(self._wake.wait(), interval * random.uniform(0.9, 1.1))

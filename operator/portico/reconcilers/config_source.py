@@ -2,6 +2,11 @@
 
 A ConfigMap that does not parse is reported and ignored: the last good configuration stays
 in force (the defaults, if there never was one), so a typo never widens what is allowed.
+
+The watch runs under `supervise`: the API server's expected failures (a dropped connection,
+an expired resourceVersion) are handled in the watch itself; anything else (a malformed watch
+line) restarts it after a back-off, and a restart re-lists first, since events may have been
+missed meanwhile. The operator never goes on with a configuration nobody watches any more.
 """
 
 import asyncio
@@ -15,6 +20,7 @@ from pydantic import ValidationError
 from portico.clients.kube import KubeClient
 from portico.errors import NotFound, PorticoError
 from portico.models.config import OperatorConfig
+from portico.reconcilers.supervisor import supervise
 
 log = logging.getLogger("portico.config")
 KEY = "config.yaml"
@@ -46,6 +52,8 @@ class ConfigSource:
         self._name = name
         self._on_change = on_change
         self._task: asyncio.Task[None] | None = None
+        self._resource_version: str | None = None
+        self._runs = 0
 
     def _accept(self, data: dict[str, Any] | None) -> None:
         try:
@@ -72,35 +80,43 @@ class ConfigSource:
         return str(rv) if rv else None
 
     def start(self, resource_version: str | None) -> None:
-        self._task = asyncio.create_task(self._watch(resource_version), name="portico-config")
+        """Watch from `resource_version` (what load() returned) until stop()."""
+        self._resource_version = resource_version
+        self._task = asyncio.create_task(
+            supervise("config-watch", self._watch), name="portico-config"
+        )
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _watch(self, resource_version: str | None) -> None:
+    async def _watch(self) -> None:
+        """One run of the watch (the supervisor starts it again if it crashes)."""
+        self._runs += 1
+        if self._runs > 1:  # a restart after a crash: what changed meanwhile is unknown
+            self._resource_version = await self._safe_load()
         delay = 1.0
         while True:
             try:
                 async for event in self._kube.watch(
                     f"{self._path}?fieldSelector=metadata.name%3D{self._name}",
-                    resource_version=resource_version,
+                    resource_version=self._resource_version,
                 ):
                     obj = event.get("object", {})
-                    resource_version = obj.get("metadata", {}).get("resourceVersion")
+                    self._resource_version = obj.get("metadata", {}).get("resourceVersion")
                     if event.get("type") in ("ADDED", "MODIFIED"):
                         self._accept(obj.get("data"))
                     elif event.get("type") == "DELETED":
                         self._accept(None)
                     elif event.get("type") == "ERROR":
-                        resource_version = await self.load()  # expired: re-list
+                        self._resource_version = await self.load()  # expired: re-list
                 delay = 1.0
             except PorticoError as e:
                 log.warning("watching configmap %s: %s; retrying in %.0fs", self._name, e, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60)
-                resource_version = await self._safe_load()
+                self._resource_version = await self._safe_load()
 
     async def _safe_load(self) -> str | None:
         try:

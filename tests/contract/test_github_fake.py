@@ -1,4 +1,5 @@
-"""The GitHub contract fake honours the contract PyGithub relies on.
+"""Contract test: the GitHub fake against GitHub's documented REST API, as PyGithub relies on it.
+It checks the fake, not Portico: the e2e tests trust the fake because of these.
 
 PyGithub itself is the client: repositories are created, scaffolded through the Git Data API and
 cloned with real git; errors (401, 403, 404, 409, 422) come back as PyGithub's exceptions; faults
@@ -31,6 +32,7 @@ def fake() -> Iterator[FakeGitHub]:
     with FakeGitHub(orgs=["acme"], user="portico-bot") as server:
         yield server
     assert not server.root.exists()
+    server.assert_no_internal_errors()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The Grafana contract fake honours Grafana's documented HTTP API (folders, dashboards, search).
+"""Contract test: the Grafana fake against Grafana's documented HTTP API (folders, dashboards,
+search). It checks the fake, not Portico: the e2e tests trust the fake because of these.
 
 httpx is the client: auth, folder and dashboard lifecycles, Grafana's 400/404/409/412 answers
 with their messages and ``status`` fields, search filters, and injected faults.
@@ -17,6 +18,7 @@ from fakes.grafana import Call, FakeGrafana
 def fake() -> Iterator[FakeGrafana]:
     with FakeGrafana() as server:
         yield server
+    server.assert_no_internal_errors()
 
 
 @pytest.fixture
