@@ -5,7 +5,6 @@ refuse what the admin did not allow and follow the ConfigMap live, and deletion 
 deletionPolicy. Runs first: the no-CRD case needs a cluster without Argo CD."""
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,26 +12,13 @@ from typing import Any
 
 import pytest
 
+from support.argocd import install_argo_crds
 from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity
 from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def argo_crds() -> list[Path]:
-    """Argo CD's Application and AppProject CRDs: ../shared/argocd/ if present, else the
-    argo-cd Go module's copies (hack/argocd-crd.sh prints their directory)."""
-    out = subprocess.run(
-        [str(ROOT / "hack" / "argocd-crd.sh")],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    where = Path(out.stdout.strip().splitlines()[-1])
-    return [where / "application-crd.yaml", where / "appproject-crd.yaml"]
 
 
 pytestmark = pytest.mark.usefixtures("operator")
@@ -70,11 +56,7 @@ def deployed(kubectl: Kubectl, name: str, namespace: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def argocd(kubectl: Kubectl) -> Iterator[None]:
-    crds = argo_crds()
-    kubectl.run("create", "namespace", "argocd", check=False)
-    for crd in crds:
-        kubectl.run("apply", "--server-side", "-f", str(crd))
-        kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
+    install_argo_crds(kubectl)
     yield
     # Play Argo CD's controller for what is left: without it, Applications with the
     # resources finalizer would keep their Components (and test namespaces) forever.

@@ -25,9 +25,11 @@ class OperatorProcess:
         self.extra_args = extra_args
         self.metrics_port: int | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.health_url = ""
 
     def start(self, timeout: float = 30.0) -> "OperatorProcess":
         port = free_port()
+        self.health_url = f"http://127.0.0.1:{port}/healthz"
         env = {**os.environ, "KUBECONFIG": str(self.kubeconfig), **self.extra_env}
         script = Path(sys.executable).with_name("portico")
         with open(self.log_path, "ab") as log:

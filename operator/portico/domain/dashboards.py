@@ -7,6 +7,7 @@ Portico only ever overwrites or deletes dashboards carrying that tag.
 
 import hashlib
 import json
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -42,7 +43,11 @@ def promql_selector(labels: dict[str, str] | None, name: str) -> str:
 
 
 def render_dashboard(
-    template: str, key: EntityKey, labels: dict[str, str] | None
+    template: str,
+    key: EntityKey,
+    labels: dict[str, str] | None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The dashboard model: the Template's (or the default) JSON template rendered in the
     sandbox, plus the identity fields Portico owns (uid, title, tags)."""
@@ -53,6 +58,8 @@ def render_dashboard(
         "title": title,
         "selector": json.dumps(promql_selector(labels, key.name))[1:-1],
     }
+    if progress:
+        progress("dashboard")
     text = render_string(template, context, "dashboard")
     try:
         model = json.loads(text)

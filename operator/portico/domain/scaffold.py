@@ -1,7 +1,7 @@
 """Scaffolding decided: validate values against the Template's JSON Schema, build the
 render context, run the Template's own tests. Pure: no I/O, no kopf, no GitHub."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,13 @@ from jsonschema.exceptions import SchemaError
 from portico.domain.refs import EntityKey
 from portico.models.component import ComponentSpec
 from portico.models.template import TemplateSpec
-from portico.rendering.skeleton import Limits, RenderError, check_syntax, render_skeleton
+from portico.rendering.skeleton import (
+    Limits,
+    RenderError,
+    RenderTooLarge,
+    check_syntax,
+    render_skeleton,
+)
 
 MARKER_TRAILER = "Portico-Component"
 
@@ -95,12 +101,25 @@ def run_template_tests(
     template: TemplateSpec,
     config_maps: Mapping[str, Mapping[str, str]],
     limits: Limits,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> list[TestOutcome]:
-    """Each named set of values must validate, render, and produce the expected files."""
+    """Each named set of values must validate, render, and produce the expected files.
+
+    A template that fails to render fails its test; one that trips a resource limit
+    (RenderTooLarge) stops all tests, as a timeout would. `progress` is told where the work
+    is ("tests[0] (name) values", "tests[0] (name) skeleton.files[2] (path) content")."""
     files = skeleton_files(template, config_maps)
     results = []
-    for test in template.tests:
+    for i, test in enumerate(template.tests):
+        label = f"tests[{i}] ({test.name})"
+
+        def step(at: str, label: str = label) -> None:
+            if progress:
+                progress(f"{label} {at}")
+
         values = with_defaults(template.parameters, test.values or {})
+        step("values")
         problem = values_problem(template.parameters, values)
         if problem:
             results.append(
@@ -121,7 +140,9 @@ def run_template_tests(
             "description": "",
         }
         try:
-            rendered = render_skeleton(files, context, limits)
+            rendered = render_skeleton(files, context, limits, progress=step)
+        except RenderTooLarge as e:
+            raise RenderTooLarge(f"{label} {e.where}", e.message) from e
         except RenderError as e:
             results.append(TestOutcome(test.name, False, str(e)))
             continue

@@ -92,10 +92,10 @@ def url_problem(url: str, *, allow_file: bool) -> str | None:
     Only https:// and (when the admin allows it) file:// URLs, in their plain form: nothing a
     command line could read as an option, no credentials, no escapes, no `..` segments.
     """
+    if url.lstrip().startswith("-"):
+        return "starts with '-' (a command line would read it as an option)"
     if url != url.strip() or any(ord(c) < 0x21 or c == "\x7f" for c in url):
         return "contains whitespace or control characters"
-    if url.startswith("-"):
-        return "starts with '-'"
     if "%" in url or "\\" in url:
         return "contains '%' or '\\' escapes"
     parts = urlsplit(url)

@@ -54,7 +54,7 @@ class ScaffoldConfig(_Config):
         description="CPU and wall-clock seconds one render of tenant templates may take.",
     )
     render_memory_mib: int = Field(
-        default=768,
+        default=384,
         ge=128,
         le=16384,
         alias="renderMemoryMiB",

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from portico.clients.kube import KubeClient
+from portico.clients.sandbox import Renderers
 from portico.domain.argocd import ENTITY_LABEL, AppView
 from portico.domain.entity import EntityView
 from portico.domain.events import health_event
@@ -36,6 +37,8 @@ from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
+from portico.reconcilers.skeletons import SkeletonSource
+from portico.reconcilers.template_check import TemplateCheckStep
 
 log = logging.getLogger("portico.catalog")
 
@@ -121,9 +124,12 @@ class CatalogEngine:
     ) -> None:
         self._kube = kube
         self._config = config
+        self.renderers = Renderers()
+        skeletons = SkeletonSource(kube)
         self.argocd = ArgoCDStep(kube)
-        self.scaffold = ScaffoldStep(kube, config_namespace)
-        self.dashboards = DashboardStep(kube, config_namespace)
+        self.scaffold = ScaffoldStep(kube, config_namespace, skeletons, self.renderers)
+        self.templates = TemplateCheckStep(skeletons, self.renderers)
+        self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
         self.alerts: AlertPoller | None = None
         self._workers = workers
         self._clock = clock
@@ -196,6 +202,8 @@ class CatalogEngine:
         if deleted:
             self._seen.pop(key, None)
             self._written.pop(key, None)
+            self.templates.forget(view.uid)
+            self.dashboards.forget(key)
             self._queue_targets(view.edges)
             self._queue_sources(key)
             return
@@ -308,9 +316,11 @@ class CatalogEngine:
                 if deploy.retry_after:
                     retries.append(deploy.retry_after)
         elif key.kind == "template":
-            checked = await self.scaffold.check_template(view, config)
+            checked = await self.templates.run(view, config)
             conditions += checked.conditions
             fields |= checked.fields
+            if checked.retry_after:
+                retries.append(checked.retry_after)
         if retries:
             self.queue.add_after(key, min(retries))
         desired = desired_status(

@@ -3,11 +3,14 @@ a folder per System, written only when its content hash changed, never over a da
 Portico did not create, removed with the Component. Grafana being down affects only the
 DashboardReady condition; the rest of the reconcile goes on."""
 
+import hashlib
+import json
 import logging
 from typing import Any, Protocol
 
 from portico.clients.grafana import GrafanaClient
 from portico.clients.kube import KubeClient
+from portico.clients.sandbox import Renderers
 from portico.domain.conditions import DASHBOARD_READY, cond
 from portico.domain.dashboards import (
     TAG,
@@ -25,7 +28,7 @@ from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
 from portico.reconcilers.holdoff import Holdoff
-from portico.reconcilers.scaffold import StepOutcome
+from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
 from portico.rendering.skeleton import RenderError
 
@@ -68,11 +71,46 @@ def _system(view: EntityView) -> EntityKey | None:
 
 
 class DashboardStep:
-    def __init__(self, kube: KubeClient, config_namespace: str) -> None:
+    def __init__(self, kube: KubeClient, config_namespace: str, renderers: Renderers) -> None:
         self._kube = kube
         self._config_namespace = config_namespace
+        self._renderers = renderers
+        # Template dashboards rendered in the sandbox, by Component: (content digest, the
+        # model or the error). Rendered again only when the template or the labels change.
+        self._rendered: dict[EntityKey, tuple[str, dict[str, Any] | RenderError]] = {}
         self._clients: dict[tuple[str, str], GrafanaClient] = {}
         self._holdoff: Holdoff[StepOutcome] = Holdoff()
+
+    async def _render(
+        self,
+        template: str,
+        key: EntityKey,
+        labels: dict[str, str] | None,
+        config: OperatorConfig,
+    ) -> dict[str, Any]:
+        """A Template's dashboard (tenant input), rendered in the sandbox once per content."""
+        digest = hashlib.sha256(json.dumps([template, labels], sort_keys=True).encode()).hexdigest()
+        known = self._rendered.get(key)
+        if known is None or known[0] != digest:
+            args = {
+                "template": template,
+                "key": {"kind": key.kind, "namespace": key.namespace, "name": key.name},
+                "alertLabels": labels,
+            }
+            try:
+                result = await self._renderers.for_config(config.scaffold).run(
+                    "dashboard_render", args
+                )
+                known = (digest, dict(result["model"]))
+            except RenderError as e:
+                known = (digest, e)
+            self._rendered[key] = known
+        if isinstance(known[1], RenderError):
+            raise known[1]
+        return known[1]
+
+    def forget(self, key: EntityKey) -> None:
+        self._rendered.pop(key, None)
 
     async def _client(self, config: OperatorConfig) -> GrafanaClient | str:
         if config.grafana.url is None:
@@ -119,13 +157,13 @@ class DashboardStep:
         )
         template = _template_of(view, graph)
         try:
-            model = render_dashboard(
-                (template.dashboard if template and template.dashboard else default_template()),
-                view.key,
-                labels,
-            )
+            if template is not None and template.dashboard:
+                model = await self._render(template.dashboard, view.key, labels, config)
+            else:  # Portico's own template: trusted, rendered here
+                model = render_dashboard(default_template(), view.key, labels)
         except RenderError as e:
-            return StepOutcome([cond(DASHBOARD_READY, False, "DashboardInvalid", str(e))])
+            reason = "DashboardInvalid" if e.reason == "RenderFailed" else e.reason
+            return StepOutcome([cond(DASHBOARD_READY, False, reason, str(e))])
         folder_uid, folder_title = folder_for(_system(view))
         digest = content_hash(model, folder_uid)
         if existing.get("contentHash") == digest and existing.get("dashboardUid") == model["uid"]:

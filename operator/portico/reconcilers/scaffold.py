@@ -1,32 +1,36 @@
 """Scaffolding, acted on: render a Component's Template and publish it, exactly once.
 
-The decisions (values against the schema, the render, the Template's own tests) are pure
-(portico.domain.scaffold, portico.rendering); this module fetches what they need (the
-Template's ConfigMaps, the GitHub token) and calls a publisher. Progress is recorded in
-status.repository; a repository that already holds this Component's scaffold is adopted,
-so a crash at any point and a retry never make a second repository or commit.
+The Template and the values are tenant input. Where they may publish is decided first, from
+the tenancy policy of the Template's namespace (portico.domain.tenancy), before any tenant
+code runs; the render (values against the schema, the skeleton, the publish URL or repository
+name) happens in the sandbox (portico.clients.sandbox), never on the event loop. A render
+stopped at a limit is held off, keyed by the Component's and the Template's generations, so a
+bomb is not rendered again in a loop. Progress is recorded in status.repository; a repository
+that already holds this Component's scaffold is adopted, so a crash at any point and a retry
+never make a second repository or commit.
 """
 
-import contextlib
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from portico.clients import git as git_publisher
 from portico.clients.github import GitHubClient
 from portico.clients.kube import KubeClient
 from portico.clients.publishing import Published, RepoRequest
-from portico.domain.conditions import SCAFFOLDED, VALID, cond
+from portico.clients.sandbox import Renderers
+from portico.domain.conditions import SCAFFOLDED, cond
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
-from portico.domain.scaffold import (
-    render_context,
-    run_template_tests,
-    skeleton_files,
-    template_problems,
-    values_problem,
-    with_defaults,
+from portico.domain.tenancy import (
+    Refusal,
+    Tenant,
+    git_url_refusal,
+    github_owner_refusal,
+    repo_name_refusal,
+    tenant_for,
+    url_problem,
 )
 from portico.errors import Conflict, NotFound, PorticoError, RejectedError, TransientError
 from portico.metrics import RATE_LIMIT_WAITS, SCAFFOLDS
@@ -34,24 +38,25 @@ from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
 from portico.reconcilers.holdoff import Holdoff
+from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
-from portico.rendering.skeleton import Limits, RenderError, render_skeleton, render_string
+from portico.reconcilers.skeletons import SkeletonSource
+from portico.rendering.skeleton import RenderError
 
 log = logging.getLogger("portico.scaffold")
-TESTS_PASSED = "TestsPassed"
+
+GIT_URL = "spec.publish.git.url"
+REPO_NAME = "spec.publish.github.repoName"
+FALLBACK = "github.fallbackGitUrl"
+LIMIT_HOLD = 600.0  # seconds before a render stopped at a limit is tried again
+
+Publish = Callable[[RepoRequest, dict[str, str]], Awaitable[Published]]
 
 
 class ScaffoldGraph(Protocol):
     def get(self, key: EntityKey) -> EntityView | None: ...
 
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """Conditions and status fields a step contributes, and when to look again."""
-
-    conditions: list[dict[str, Any]] = field(default_factory=list)
-    fields: dict[str, Any] = field(default_factory=dict)
-    retry_after: float | None = None
+    def namespace_labels(self, namespace: str) -> dict[str, str]: ...
 
 
 def template_key_of(view: EntityView, spec: ComponentSpec) -> EntityKey:
@@ -60,27 +65,45 @@ def template_key_of(view: EntityView, spec: ComponentSpec) -> EntityKey:
     return EntityKey("template", ref.namespace or view.key.namespace, ref.name)
 
 
-def limits_of(config: OperatorConfig) -> Limits:
-    return Limits(config.scaffold.max_files, config.scaffold.max_bytes)
+def _failed(reason: str, message: str, retry: float | None = None) -> StepOutcome:
+    return StepOutcome([cond(SCAFFOLDED, False, reason, message)], {}, retry)
+
+
+def _refused(refusal: Refusal, tkey: EntityKey) -> StepOutcome:
+    return _failed(refusal.reason, f"template {tkey.namespace}/{tkey.name}: {refusal.message}")
+
+
+def strings_to_render(template: TemplateSpec, config: OperatorConfig) -> list[dict[str, Any]]:
+    """The one-line templates the render job renders besides the skeleton."""
+    publish = template.publish
+    if publish is not None and publish.git is not None:
+        return [{"label": GIT_URL, "source": publish.git.url}]
+    if publish is None or publish.github is None:
+        return []
+    gh = publish.github
+    out: list[dict[str, Any]] = [
+        {"label": REPO_NAME, "source": gh.repo_name or "{{ component.name }}"}
+    ]
+    if config.github.fallback_git_url:
+        extra = {"owner": gh.owner, "name": f"$string:{REPO_NAME}"}
+        out.append({"label": FALLBACK, "source": config.github.fallback_git_url, "extra": extra})
+    return out
 
 
 class ScaffoldStep:
-    def __init__(self, kube: KubeClient, config_namespace: str) -> None:
+    def __init__(
+        self,
+        kube: KubeClient,
+        config_namespace: str,
+        skeletons: SkeletonSource,
+        renderers: Renderers,
+    ) -> None:
         self._kube = kube
         self._config_namespace = config_namespace
+        self._skeletons = skeletons
+        self._renderers = renderers
         self._github: dict[str, GitHubClient] = {}
         self._holdoff: Holdoff[StepOutcome] = Holdoff()
-
-    # --- shared I/O ---------------------------------------------------------------------
-    async def config_maps(
-        self, namespace: str, template: TemplateSpec
-    ) -> dict[str, dict[str, str]]:
-        found: dict[str, dict[str, str]] = {}
-        for cm in template.skeleton.config_maps if template.skeleton else []:
-            with contextlib.suppress(NotFound):
-                obj = await self._kube.get(f"/api/v1/namespaces/{namespace}/configmaps/{cm.name}")
-                found[cm.name] = dict(obj.get("data") or {})
-        return found
 
     async def _token(self, config: OperatorConfig) -> str | None:
         return await read_token(self._kube, self._config_namespace, config.github.token_secret)
@@ -94,39 +117,6 @@ class ScaffoldStep:
             )
         return self._github[key]
 
-    # --- Templates ------------------------------------------------------------------------
-    async def check_template(self, view: EntityView, config: OperatorConfig) -> StepOutcome:
-        spec = view.spec
-        if not isinstance(spec, TemplateSpec):
-            return StepOutcome()
-        cms = await self.config_maps(view.key.namespace, spec)
-        problems = template_problems(spec, cms)
-        if problems:
-            valid = cond(VALID, False, "TemplateInvalid", "; ".join(problems))
-        else:
-            valid = cond(VALID, True, "TemplateValid", "parameters and skeleton are valid")
-        results = run_template_tests(view.key, spec, cms, limits_of(config)) if not problems else []
-        passed = sum(1 for r in results if r.passed)
-        failed = [r for r in results if not r.passed]
-        if problems:
-            tests = cond(TESTS_PASSED, None, "TemplateInvalid", "tests not run")
-        elif failed:
-            tests = cond(
-                TESTS_PASSED, False, "TestFailed", f"{failed[0].name}: {failed[0].message}"
-            )
-        else:
-            tests = cond(TESTS_PASSED, True, "AllPassed", f"{passed} of {len(results)} passed")
-        return StepOutcome(
-            conditions=[valid, tests],
-            fields={
-                "tests": [
-                    {"name": r.name, "passed": r.passed, "message": r.message} for r in results
-                ],
-                "testSummary": f"{passed}/{len(results)} passed" if results else "no tests",
-            },
-        )
-
-    # --- Components -----------------------------------------------------------------------
     async def run(
         self, view: EntityView, graph: ScaffoldGraph, config: OperatorConfig, now: str
     ) -> StepOutcome | None:
@@ -149,9 +139,11 @@ class ScaffoldStep:
             )
         if view.deleting:
             return None
-        held = self._holdoff.held((view.key, view.generation))
+        template_view = graph.get(template_key_of(view, spec))
+        hold = (view.key, view.generation, template_view.generation if template_view else 0)
+        held = self._holdoff.held(hold)
         if held is not None:
-            return held  # a rate limit or backoff is not over: no call to GitHub yet
+            return held  # a rate limit, a backoff or a render limit is not over yet
         try:
             outcome = await self._scaffold(view, spec, graph, config, now)
         except TransientError as e:
@@ -165,12 +157,9 @@ class ScaffoldStep:
                 wait,
             )
         if outcome.retry_after:
-            return self._holdoff.hold((view.key, view.generation), outcome.retry_after, outcome)
-        self._holdoff.release((view.key, view.generation))
+            return self._holdoff.hold(hold, outcome.retry_after, outcome)
+        self._holdoff.release(hold)
         return outcome
-
-    def _failed(self, reason: str, message: str, retry: float | None = None) -> StepOutcome:
-        return StepOutcome([cond(SCAFFOLDED, False, reason, message)], {}, retry)
 
     async def _scaffold(
         self,
@@ -184,27 +173,46 @@ class ScaffoldStep:
         tkey = template_key_of(view, spec)
         template_view = graph.get(tkey)
         if template_view is None or not isinstance(template_view.spec, TemplateSpec):
-            return self._failed(
+            return _failed(
                 "TemplateNotFound", f"{tkey} not found; create it or fix spec.scaffold.templateRef"
             )
         template = template_view.spec
-        cms = await self.config_maps(tkey.namespace, template)
-        problems = template_problems(template, cms)
-        if problems:
-            return self._failed("TemplateInvalid", f"{tkey} is not valid: {'; '.join(problems)}")
-        values = with_defaults(template.parameters, spec.scaffold.values or {})
-        problem = values_problem(template.parameters, values)
-        if problem:
-            return self._failed("InvalidValues", problem)
-        context = render_context(view.key, spec, tkey, values)
+        publish = template.publish
+        if publish is None or (publish.github is None and publish.git is None):
+            return _failed("NoPublisher", "the Template's spec.publish sets neither github nor git")
+        # The Template's namespace decides where it may publish: its author chose the target,
+        # and no value a Component passes in can take it outside that namespace's rule.
+        tenant = tenant_for(tkey.namespace, graph.namespace_labels(tkey.namespace), config)
+        if publish.github is not None:
+            refusal = github_owner_refusal(tenant, publish.github.owner)
+            if refusal is not None:
+                return _refused(refusal, tkey)
+        args = {
+            "component": {"namespace": view.key.namespace, "name": view.key.name},
+            "componentSpec": spec.wire(),
+            "templateKey": {"namespace": tkey.namespace, "name": tkey.name},
+            "template": template.wire(),
+            "configMaps": await self._skeletons.config_maps(tkey.namespace, template),
+            "values": spec.scaffold.values or {},
+            "maxFiles": config.scaffold.max_files,
+            "maxBytes": config.scaffold.max_bytes,
+            "strings": strings_to_render(template, config),
+        }
         try:
-            files = render_skeleton(skeleton_files(template, cms), context, limits_of(config))
-            target = await self._target(template, context, config)
+            rendered = await self._renderers.for_config(config.scaffold).run(
+                "scaffold_render", args
+            )
         except RenderError as e:
-            return self._failed("RenderFailed", f"{tkey}: {e}")
+            if e.reason == "RenderFailed":
+                return _failed("RenderFailed", f"{tkey}: {e}")
+            return _failed(e.reason, f"{tkey}: {e}", retry=LIMIT_HOLD)
+        if "refused" in rendered:
+            return _failed(rendered["refused"]["reason"], rendered["refused"]["message"])
+        strings = {k: str(v).strip() for k, v in rendered["strings"].items()}
+        target = await self._target(template, strings, spec, config, tenant, tkey)
         if isinstance(target, StepOutcome):
             return target
-        publish, req = target
+        publish_fn, req = target
         req = RepoRequest(
             **{
                 **req.__dict__,
@@ -213,18 +221,29 @@ class ScaffoldStep:
                 "author_date": now,
             }
         )
+        return await self._publish(view, tkey, publish_fn, req, rendered["files"], now)
+
+    async def _publish(
+        self,
+        view: EntityView,
+        tkey: EntityKey,
+        publish: Publish,
+        req: RepoRequest,
+        files: dict[str, str],
+        now: str,
+    ) -> StepOutcome:
         try:
             published = await publish(req, files)
         except Conflict as e:
-            return self._failed("RepositoryConflict", str(e))
+            return _failed("RepositoryConflict", str(e))
         except NotFound as e:
-            return self._failed("OwnerNotFound", str(e), retry=300)
+            return _failed("OwnerNotFound", str(e), retry=300)
         except RejectedError as e:
-            return self._failed("PublishFailed", str(e), retry=300)
+            return _failed("PublishFailed", str(e), retry=300)
         except PorticoError as e:
             if isinstance(e, TransientError):
                 raise
-            return self._failed("PublishFailed", str(e), retry=120)
+            return _failed("PublishFailed", str(e), retry=120)
         log.info(
             "%s: %s %s at %s",
             view.key,
@@ -245,55 +264,66 @@ class ScaffoldStep:
         )
 
     async def _target(
-        self, template: TemplateSpec, context: dict[str, Any], config: OperatorConfig
-    ) -> Any:
+        self,
+        template: TemplateSpec,
+        strings: dict[str, str],
+        spec: ComponentSpec,
+        config: OperatorConfig,
+        tenant: Tenant,
+        tkey: EntityKey,
+    ) -> tuple[Publish, RepoRequest] | StepOutcome:
+        """Where to publish the rendered files, inside what the tenancy policy allows."""
         publish = template.publish
-        if publish is None or (publish.github is None and publish.git is None):
-            return self._failed(
-                "NoPublisher", "the Template's spec.publish sets neither github nor git"
-            )
+        assert publish is not None
         if publish.git is not None:
-            url = render_string(publish.git.url, context, "spec.publish.git.url")
-            req = RepoRequest(owner="", name=url.rstrip("/").rsplit("/", 1)[-1], uid="")
+            url = strings[GIT_URL]
+            refusal = git_url_refusal(tenant, url, config)
+            if refusal is not None:
+                return _refused(refusal, tkey)
+            allow_file = config.tenancy.allow_file_urls
 
             async def via_git(r: RepoRequest, files: dict[str, str]) -> Published:
-                return await git_publisher.publish(url, r, files)
+                return await git_publisher.publish(url, r, files, allow_file=allow_file)
 
-            return via_git, req
+            return via_git, RepoRequest(owner="", name=url.rstrip("/").rsplit("/", 1)[-1], uid="")
         gh = publish.github
         assert gh is not None
-        name = render_string(
-            gh.repo_name or "{{ component.name }}", context, "spec.publish.github.repoName"
-        ).strip()
+        name = strings[REPO_NAME]
+        refusal = repo_name_refusal(name, REPO_NAME)
+        if refusal is not None:
+            return _refused(refusal, tkey)
         req = RepoRequest(
             owner=gh.owner,
             name=name,
             uid="",
-            description=str(context["component"].get("description") or ""),
+            description=spec.description or "",
             visibility=gh.visibility,
             topics=tuple(gh.topics),
             branch_protection=gh.branch_protection,
         )
         token = await self._token(config)
-        if token is None:
-            if config.github.fallback_git_url:
-                url = render_string(
-                    config.github.fallback_git_url,
-                    {**context, "owner": gh.owner, "name": name},
-                    "github.fallbackGitUrl",
+        if token is not None:
+            return self._client(token, config).publish, req
+        if FALLBACK in strings:
+            fallback = strings[FALLBACK]
+            # The admin chose the fallback's scheme; the owner and the name are checked above.
+            is_file = fallback.startswith("file:")
+            problem = url_problem(fallback, allow_file=is_file)
+            if problem is not None:
+                return _failed(
+                    "URLNotAllowed", f"portico-config {FALLBACK}: {fallback!r} {problem}"
                 )
 
-                async def via_fallback(r: RepoRequest, files: dict[str, str]) -> Published:
-                    return await git_publisher.publish(url, r, files)
+            async def via_fallback(r: RepoRequest, files: dict[str, str]) -> Published:
+                return await git_publisher.publish(fallback, r, files, allow_file=is_file)
 
-                return via_fallback, req
-            return self._failed(
-                "NoGitHubToken",
-                f"Secret {self._config_namespace}/{config.github.token_secret} (key token) is "
-                "missing: create it to publish to GitHub",
-                retry=60,
-            )
-        return self._client(token, config).publish, req
+            return via_fallback, req
+        return _failed(
+            "NoGitHubToken",
+            f"Secret {self._config_namespace}/{config.github.token_secret} (key token) is "
+            "missing: create it to publish to GitHub",
+            retry=60,
+        )
 
     async def archive(self, view: EntityView, config: OperatorConfig) -> None:
         """deletionPolicy Archive: archive the repository this Component scaffolded."""

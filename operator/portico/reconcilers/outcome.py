@@ -1,0 +1,13 @@
+"""What a step of a reconcile gives back: conditions, status fields, and when to look again."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """Conditions and status fields a step contributes, and when to look again."""
+
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    retry_after: float | None = None
