@@ -36,6 +36,8 @@ from portico.errors import Conflict, NotFound, RejectedError
 from portico.models.component import ArgoCD, ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
+from portico.reconcilers.outcome import StepOutcome
+from portico.reconcilers.steps import StepContext
 
 log = logging.getLogger("portico.argocd")
 FIELD_MANAGER = "portico"
@@ -83,6 +85,11 @@ def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
 
 
 class ArgoCDStep:
+    """A Component's Argo CD Application (step `argocd`)."""
+
+    name = "argocd"
+    condition = DEPLOYED
+
     def __init__(self, kube: KubeClient) -> None:
         self._kube = kube
         self._installed = False
@@ -98,6 +105,12 @@ class ArgoCDStep:
         if not self._installed:
             self._installed = await self._kube.resource_exists(GROUP, VERSION, PLURAL)
         return self._installed
+
+    async def __call__(self, ctx: StepContext) -> StepOutcome | None:
+        deploy = await self.run(ctx.view, ctx.graph, ctx.config)
+        if deploy is None:
+            return None
+        return StepOutcome([deploy.condition], {}, deploy.retry_after, deploy.application)
 
     async def run(
         self, view: EntityView, graph: DeployGraph, config: OperatorConfig

@@ -38,6 +38,7 @@ from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.skeletons import SkeletonSource
+from portico.reconcilers.steps import Step, StepContext, run_steps
 from portico.reconcilers.template_check import TemplateCheckStep
 
 log = logging.getLogger("portico.catalog")
@@ -130,6 +131,11 @@ class CatalogEngine:
         self.scaffold = ScaffoldStep(kube, config_namespace, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
+        # Steps as data: what each kind's reconcile does, in order (reconcilers/steps.py).
+        self.steps: dict[str, tuple[Step, ...]] = {
+            "component": (self.scaffold, self.dashboards, self.argocd),
+            "template": (self.templates,),
+        }
         self.alerts: AlertPoller | None = None
         self._workers = workers
         self._clock = clock
@@ -288,49 +294,20 @@ class CatalogEngine:
         view = dataclasses.replace(view, status=current)  # the steps see our own last write
         config = self._config()
         now = self._clock()
-        conditions: list[dict[str, Any]] = []
-        fields: dict[str, Any] = {}
-        deployed_app = None
-        retries: list[float] = []
-        if key.kind == "component":
-            scaffold = await self.scaffold.run(view, self.graph, config, now)
-            if scaffold is not None:
-                conditions += scaffold.conditions
-                fields |= scaffold.fields
-                if scaffold.retry_after:
-                    retries.append(scaffold.retry_after)
-                if "repository" in scaffold.fields:  # Argo CD deploys the fresh repository
-                    view = dataclasses.replace(
-                        view, status={**view.status, "repository": scaffold.fields["repository"]}
-                    )
-            dashboard = await self.dashboards.run(view, self.graph, config)
-            if dashboard is not None:
-                conditions += dashboard.conditions
-                fields |= dashboard.fields
-                if dashboard.retry_after:
-                    retries.append(dashboard.retry_after)
-            deploy = await self.argocd.run(view, self.graph, config)
-            if deploy is not None:
-                conditions.append(deploy.condition)
-                deployed_app = deploy.application
-                if deploy.retry_after:
-                    retries.append(deploy.retry_after)
-        elif key.kind == "template":
-            checked = await self.templates.run(view, config)
-            conditions += checked.conditions
-            fields |= checked.fields
-            if checked.retry_after:
-                retries.append(checked.retry_after)
-        if retries:
-            self.queue.add_after(key, min(retries))
+        done = await run_steps(
+            self.steps.get(key.kind, ()), StepContext(view, self.graph, config, now)
+        )
+        if done.retry_after:
+            self.queue.add_after(key, done.retry_after)
+        view = done.view or view
         desired = desired_status(
             view,
             self.graph,
             now=now,
             config=config,
-            conditions=conditions,
-            fields=fields,
-            deployed_app=deployed_app,
+            conditions=done.conditions,
+            fields=done.fields,
+            deployed_app=done.application,
             alerts=self.alerts.snapshot() if self.alerts is not None else None,
         )
         patch = status_patch(current, desired, OWNED[key.kind])

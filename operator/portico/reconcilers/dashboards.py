@@ -30,6 +30,7 @@ from portico.models.template import TemplateSpec
 from portico.reconcilers.holdoff import Holdoff
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
+from portico.reconcilers.steps import StepContext
 from portico.rendering.skeleton import RenderError
 
 log = logging.getLogger("portico.dashboards")
@@ -71,6 +72,11 @@ def _system(view: EntityView) -> EntityKey | None:
 
 
 class DashboardStep:
+    """A Component's Grafana dashboard (step `dashboard`)."""
+
+    name = "dashboard"
+    condition = DASHBOARD_READY
+
     def __init__(self, kube: KubeClient, config_namespace: str, renderers: Renderers) -> None:
         self._kube = kube
         self._config_namespace = config_namespace
@@ -125,6 +131,9 @@ class DashboardStep:
         if key not in self._clients:
             self._clients[key] = GrafanaClient(config.grafana.url, token)
         return self._clients[key]
+
+    async def __call__(self, ctx: StepContext) -> StepOutcome | None:
+        return await self.run(ctx.view, ctx.graph, ctx.config)
 
     async def run(
         self, view: EntityView, graph: DashboardGraph, config: OperatorConfig

@@ -11,3 +11,4 @@ class StepOutcome:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
     retry_after: float | None = None
+    application: tuple[str, str] | None = None  # the Argo CD Application to report on

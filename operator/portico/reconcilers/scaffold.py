@@ -41,6 +41,7 @@ from portico.reconcilers.holdoff import Holdoff
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
 from portico.reconcilers.skeletons import SkeletonSource
+from portico.reconcilers.steps import StepContext
 from portico.rendering.skeleton import RenderError
 
 log = logging.getLogger("portico.scaffold")
@@ -91,6 +92,11 @@ def strings_to_render(template: TemplateSpec, config: OperatorConfig) -> list[di
 
 
 class ScaffoldStep:
+    """A Component's repository, scaffolded from its Template once (step `scaffold`)."""
+
+    name = "scaffold"
+    condition = SCAFFOLDED
+
     def __init__(
         self,
         kube: KubeClient,
@@ -116,6 +122,9 @@ class ScaffoldStep:
                 token, config.github.api_url, throttle=config.github.throttle
             )
         return self._github[key]
+
+    async def __call__(self, ctx: StepContext) -> StepOutcome | None:
+        return await self.run(ctx.view, ctx.graph, ctx.config, ctx.now)
 
     async def run(
         self, view: EntityView, graph: ScaffoldGraph, config: OperatorConfig, now: str

@@ -22,6 +22,7 @@ from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.skeletons import SkeletonSource
+from portico.reconcilers.steps import StepContext
 from portico.rendering.skeleton import RenderError
 
 TESTS_PASSED = "TestsPassed"
@@ -84,6 +85,11 @@ def stopped(e: RenderError) -> StepOutcome:
 
 
 class TemplateCheckStep:
+    """A Template's Valid and TestsPassed conditions (step `template-check`)."""
+
+    name = "template-check"
+    condition = VALID
+
     def __init__(self, skeletons: SkeletonSource, renderers: Renderers) -> None:
         self._skeletons = skeletons
         self._renderers = renderers
@@ -91,6 +97,9 @@ class TemplateCheckStep:
 
     def forget(self, uid: str) -> None:
         self._checked.pop(uid, None)
+
+    async def __call__(self, ctx: StepContext) -> StepOutcome:
+        return await self.run(ctx.view, ctx.config)
 
     async def run(self, view: EntityView, config: OperatorConfig) -> StepOutcome:
         spec = view.spec

@@ -1,0 +1,106 @@
+"""Steps as data: what each kind's reconcile does, as an ordered list of steps.
+
+A step is one capability (scaffolding, a dashboard, an Argo CD Application, a Template's
+checks). It gets a `StepContext` and returns a `StepOutcome` (conditions, status fields,
+when to look again, and for deploy steps the Application to report on), or None when it has
+nothing to say. `run_steps` runs a kind's steps in order; the status fields a step returns
+are visible to the steps after it (Argo CD deploys the repository scaffolding just made).
+A step's failure is isolated to the condition it owns: a step that raises gets that
+condition (Unknown for a transient error, False otherwise) and a retry time, and the other
+steps, the health and the status write go on.
+
+A new capability is a new step module plus one entry in `steps_for_kind`: `CatalogEngine.
+reconcile` does not change.
+"""
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from portico.domain.conditions import cond
+from portico.domain.entity import EntityView
+from portico.errors import PorticoError, TransientError
+from portico.models.config import OperatorConfig
+from portico.reconcilers.outcome import StepOutcome
+
+log = logging.getLogger("portico.steps")
+FAILED_RETRY = 30.0  # seconds before a step that raised runs again
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step may read: the entity (with the status written so far), the catalog graph
+    over kopf's indexes, the configuration in force, and the reconcile's clock."""
+
+    view: EntityView
+    graph: Any  # reconcilers.catalog.IndexGraph; each step states the protocol it needs
+    config: OperatorConfig
+    now: str
+
+
+class Step(Protocol):
+    """One capability of a kind's reconcile."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def condition(self) -> str:
+        """The condition type this step owns (its failures are reported there)."""
+        ...
+
+    async def __call__(self, ctx: StepContext) -> StepOutcome | None: ...
+
+
+@dataclass
+class Collected:
+    """Everything a kind's steps said, merged in order."""
+
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    retries: list[float] = field(default_factory=list)
+    application: tuple[str, str] | None = None
+    view: EntityView | None = None  # the view with the fields the steps wrote
+
+    @property
+    def retry_after(self) -> float | None:
+        return min(self.retries) if self.retries else None
+
+
+def failed(step: Step, e: Exception) -> StepOutcome:
+    """A step that raised: its own condition says so, with a retry; nothing else is lost."""
+    if isinstance(e, TransientError):
+        wait = e.retry_after or FAILED_RETRY
+        return StepOutcome(
+            [cond(step.condition, None, "Retrying", f"{e}; retrying in {wait:.0f}s")], {}, wait
+        )
+    reason = "StepFailed" if isinstance(e, PorticoError) else "StepError"
+    return StepOutcome([cond(step.condition, False, reason, f"{step.name}: {e}")], {}, FAILED_RETRY)
+
+
+async def run_steps(steps: Sequence[Step], ctx: StepContext) -> Collected:
+    out = Collected(view=ctx.view)
+    for step in steps:
+        try:
+            outcome = await step(ctx)
+        except Exception as e:
+            if isinstance(e, PorticoError):
+                log.warning("%s: step %s failed: %s", ctx.view.key, step.name, e)
+            else:
+                log.exception("%s: step %s raised", ctx.view.key, step.name)
+            outcome = failed(step, e)
+        if outcome is None:
+            continue
+        out.conditions += outcome.conditions
+        out.fields |= outcome.fields
+        if outcome.retry_after:
+            out.retries.append(outcome.retry_after)
+        if outcome.application is not None:
+            out.application = outcome.application
+        if outcome.fields:  # later steps see what earlier ones wrote
+            status: Mapping[str, Any] = {**ctx.view.status, **outcome.fields}
+            ctx = dataclasses.replace(ctx, view=dataclasses.replace(ctx.view, status=status))
+    out.view = ctx.view
+    return out
