@@ -4,6 +4,7 @@ with the same title survives; deletion removes ours; a Grafana outage is a condi
 heals, with no duplicate dashboards."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -15,26 +16,31 @@ from support.poll import eventually
 pytestmark = pytest.mark.usefixtures("operator")
 
 
-def component(name: str, *, system: str = "shop", dashboard: bool = True, note: str = "") -> str:
+def component(
+    name: str,
+    *,
+    system: str = "shop",
+    dashboard: bool = True,
+    note: str = "",
+    description: str | None = None,
+) -> str:
     meta: dict[str, Any] = {"name": name}
     if note:
         meta["annotations"] = {"note": note}
+    spec: dict[str, Any] = {
+        "type": "service",
+        "lifecycle": "production",
+        "owner": "group:team",
+        "system": system,
+        "observe": {
+            "grafana": {"dashboard": dashboard},
+            "prometheus": {"alertLabels": {"service": name}},
+        },
+    }
+    if description is not None:
+        spec["description"] = description
     return json.dumps(
-        {
-            "apiVersion": "portico.dev/v1alpha1",
-            "kind": "Component",
-            "metadata": meta,
-            "spec": {
-                "type": "service",
-                "lifecycle": "production",
-                "owner": "group:team",
-                "system": system,
-                "observe": {
-                    "grafana": {"dashboard": dashboard},
-                    "prometheus": {"alertLabels": {"service": name}},
-                },
-            },
-        }
+        {"apiVersion": "portico.dev/v1alpha1", "kind": "Component", "metadata": meta, "spec": spec}
     )
 
 
@@ -82,15 +88,36 @@ def test_a_dashboard_per_component_in_its_systems_folder_written_once(
         "Saturation (CPU)",
     ]
 
+    # A second reconcile with nothing to change for the dashboard: the description is not in
+    # it, but it is spec, so the generation moves and the reconcile that sees the new spec
+    # says so (observedGeneration on DashboardReady). Waiting on the reason alone returned at
+    # once: the first save's follow-up reconcile had set DashboardUpToDate already.
     writes = len(grafana.write_calls())
-    kubectl.apply(component("cart", note="touched"), namespace)  # a reconcile, nothing to change
+    version = stored["dashboard"]["version"]
+    before = obj["metadata"]["generation"]
+    kubectl.apply(component("cart", note="touched", description="the cart"), namespace)
+    changed = kubectl.get("component", "cart", namespace)
+    assert changed is not None
+    generation = changed["metadata"]["generation"]
+    assert generation > before, "the description change did not move the generation"
 
-    def reconciled_again() -> None:
+    def reconciled_again() -> dict[str, Any]:
         c = kubectl.condition("component", "cart", namespace, "DashboardReady")
-        assert c["reason"] == "DashboardUpToDate", c
+        assert c.get("observedGeneration") == generation, c
+        return c
 
-    eventually(reconciled_again)
-    assert len(grafana.write_calls()) == writes  # zero write calls
+    waited = time.monotonic()
+    c = eventually(reconciled_again, timeout=30)
+    waited = time.monotonic() - waited
+    assert c["status"] == "True", c
+    assert c["reason"] == "DashboardUpToDate", c
+    # The dashboard step runs before that status write, so any save it made is in by now.
+    again = grafana.write_calls()[writes:]
+    print(f"\ngeneration {generation} reconciled {waited:.2f}s after the wait began: {again}")
+    assert again == []  # zero write calls
+    after = grafana.dashboard(uid)
+    assert after is not None
+    assert after["dashboard"]["version"] == version
 
 
 def test_a_users_dashboard_with_the_same_title_survives(

@@ -17,6 +17,8 @@ from support.poll import eventually
 
 pytestmark = pytest.mark.usefixtures("operator")
 
+PROPAGATION_GATE = 10.0  # seconds from a Deployment write to the operator's status write
+
 
 def entity(kind: str, name: str, **spec: Any) -> dict[str, Any]:
     return manifest(kind, name, owner="group:team-a", **spec)
@@ -145,8 +147,10 @@ def test_a_stuck_rollout_turns_component_and_system_unhealthy_and_back(
         f"\nunhealthy: Deployment write -> Component status {to_component * 1000:.0f} ms, "
         f"-> System status {to_system * 1000:.0f} ms"
     )
-    assert to_component < 2.0
-    assert to_system < 2.0
+    # A generous gate on a busy 2-core machine: it catches a missed event (a change seen
+    # only at the next resync, or never). The tight figure is bench/'s (change latency).
+    assert to_component < PROPAGATION_GATE
+    assert to_system < PROPAGATION_GATE
 
     heal = flush_marker(kubectl, cluster.audit_log, namespace)
     kubectl.run(

@@ -23,8 +23,19 @@ pytestmark = pytest.mark.usefixtures("operator")
 
 
 def can_i(kubectl: Kubectl, *args: str) -> bool:
+    """kubectl's answer, and only a real one: `yes` with exit 0 or `no` with exit 1. Anything
+    else (a typo in the resource, an unreachable server, a failed impersonation) fails the
+    test with kubectl's output instead of reading as "cannot"."""
     result = kubectl.run("auth", "can-i", *args, f"--as={SA}", check=False)
-    return result.stdout.strip() == "yes"
+    answer = result.stdout.strip()
+    if (result.returncode, answer) == (0, "yes"):
+        return True
+    if (result.returncode, answer) == (1, "no"):
+        return False
+    raise AssertionError(
+        f"kubectl auth can-i {' '.join(args)} gave no answer (exit {result.returncode}):\n"
+        f"stdout: {result.stdout!r}\nstderr: {result.stderr!r}"
+    )
 
 
 def test_install_yaml_is_what_the_kustomization_renders(kubectl: Kubectl) -> None:

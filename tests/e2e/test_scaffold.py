@@ -147,9 +147,32 @@ def test_a_component_scaffolds_one_repository_with_one_commit(
         assert t["status"]["testSummary"] == "1/1 passed"
 
     eventually(template_status)
+    # A spec change after scaffolding must not publish again. Wait for the reconcile that saw
+    # the new spec (observedGeneration on Scaffolded): the scaffold step runs before that
+    # status write, so a second publish would be in the fake by then.
+    calls_before = len(github.calls)
     kubectl.apply(component("checkout", "py", {"name": repo, "port": 9999}), namespace)
-    time.sleep(1)  # a spec change after scaffolding must not publish again
+    changed = kubectl.get("component", "checkout", namespace)
+    assert changed is not None
+    generation = changed["metadata"]["generation"]
+    assert generation > status["metadata"]["generation"]
+
+    def reconciled() -> dict[str, Any]:
+        c = kubectl.condition("component", "checkout", namespace, "Scaffolded")
+        assert c.get("observedGeneration") == generation, c
+        return c
+
+    waited = time.monotonic()
+    c = eventually(reconciled, timeout=30)
+    waited = time.monotonic() - waited
+    assert c["status"] == "True", c
     assert github.commits("acme", repo) == [repository["commit"]]
+    again = [(x.method, x.path) for x in github.calls[calls_before:] if repo in x.path]
+    print(f"generation {generation} reconciled {waited:.2f}s after the wait began: {again}")
+    assert [call for call in again if call[0] != "GET"] == [], again
+    after = kubectl.get("component", "checkout", namespace)
+    assert after is not None
+    assert after["status"]["repository"]["commit"] == repository["commit"]
 
 
 def test_sigkill_between_repository_and_commit_makes_nothing_twice(
@@ -249,32 +272,59 @@ def test_bad_input_is_explained_and_nothing_is_published(
     assert set(github.repos()) == repos_before
 
 
-def test_github_faults_and_rate_limits_are_waited_out_without_duplicates(
+def test_github_faults_are_waited_out_without_duplicates(
     kubectl: Kubectl, namespace: str, github: FakeGitHub
 ) -> None:
     repo = unique(namespace, "flaky")
     kubectl.apply(template("py"), namespace)
     calls_before = len(github.calls)
     github.fail_next("POST", r"/orgs/acme/repos$", 500, times=2)
-    reset = int(time.time()) + 3
+    kubectl.apply(component("flaky", "py", {"name": repo}), namespace)
+    scaffolded(kubectl, "flaky", namespace, timeout=60)
+    assert [r for r in github.repos() if r == f"acme/{repo}"] == [f"acme/{repo}"]
+    assert len(github.commits("acme", repo)) == 1
+    statuses = [c.status for c in github.calls[calls_before:] if c.path == "/orgs/acme/repos"]
+    assert statuses[:3] == [500, 500, 201]
+
+
+# After an ordinary GitHub error Portico retries a scaffold 10 s later (PublishRetrying); a
+# rate limit must be waited out until its reset instead. The reset is set further off than
+# that back-off, so a retry on the ordinary back-off (or any sooner) fails the test. Its own
+# test, with no other fault before it: two 500s first would use up 2 x 10 s of hold-off, and
+# a reset set at the start would have passed before the rate limit was ever hit.
+ORDINARY_BACKOFF = 10.0
+RESET_IN = 20
+
+
+def test_a_rate_limit_is_waited_out_until_its_reset(
+    kubectl: Kubectl, namespace: str, github: FakeGitHub
+) -> None:
+    repo = unique(namespace, "limited")
+    commits = f"/repos/acme/{repo}/git/commits"
+    kubectl.apply(template("py"), namespace)
+    reset = int(time.time()) + RESET_IN
     github.fail_next(
         "POST",
-        rf"/repos/acme/{repo}/git/commits$",
+        rf"{commits}$",
         403,
         times=1,
         headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
         body={"message": "API rate limit exceeded for user ID 1."},
     )
-    kubectl.apply(component("flaky", "py", {"name": repo}), namespace)
-    scaffolded(kubectl, "flaky", namespace, timeout=60)
-    mine = [
-        c for c in github.calls[calls_before:] if repo in c.path or c.path == "/orgs/acme/repos"
-    ]
-    assert time.time() >= reset - 1, f"did not wait for the reset: {mine}"
+    kubectl.apply(component("limited", "py", {"name": repo}), namespace)
+    scaffolded(kubectl, "limited", namespace, timeout=RESET_IN + 40)
+    calls = [c for c in list(github.calls) if c.method == "POST" and c.path == commits]
+    assert [c.status for c in calls[:2]] == [403, 201], calls
+    limited, retried = calls[0], calls[1]
+    # The fake stamps calls with time.monotonic(); the reset is wall-clock (epoch) seconds.
+    to_reset = reset - (limited.at + time.time() - time.monotonic())
+    gap = retried.at - limited.at
+    print(f"\nrate limited {to_reset:.1f}s before the reset; next commit call {gap:.1f}s later")
+    assert to_reset > ORDINARY_BACKOFF, "the reset was too close: the test exercised nothing"
+    assert gap >= to_reset, f"committed again {to_reset - gap:.1f}s before the reset"
+    assert gap < to_reset + 10, "waited far longer than the reset"
     assert [r for r in github.repos() if r == f"acme/{repo}"] == [f"acme/{repo}"]
     assert len(github.commits("acme", repo)) == 1
-    statuses = [c.status for c in github.calls[calls_before:] if c.path == "/orgs/acme/repos"]
-    assert statuses[:3] == [500, 500, 201]
 
 
 def test_the_git_publisher_pushes_one_commit_to_any_url(

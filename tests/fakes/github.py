@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from fakes.http import FakeServer, RecordsInternalErrors
@@ -125,12 +125,16 @@ _PROTECTION_FLAGS = (
 )
 
 
-class Call(NamedTuple):
-    """One request the fake answered: method, path (without query) and response status."""
+@dataclass(frozen=True)
+class Call:
+    """One request the fake answered: method, path (without query), response status, and
+    ``at``, the ``time.monotonic()`` when its reply was ready. ``at`` is left out of ``==``,
+    so ``Call(method, path, status) in fake.calls`` still matches."""
 
     method: str
     path: str
     status: int
+    at: float = field(default=0.0, compare=False)
 
 
 class ApiError(Exception):
@@ -1715,7 +1719,7 @@ class FakeGitHub(RecordsInternalErrors):
             self.record_internal_error(method, raw_path, exc)
             response = Response(500, {"message": f"FakeGitHub internal error: {exc!r}"})
         with self._calls_lock:
-            self.calls.append(Call(method, path, response.status))
+            self.calls.append(Call(method, path, response.status, time.monotonic()))
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-GitHub-Media-Type": "github.v3; format=json",
