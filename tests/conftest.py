@@ -15,7 +15,7 @@ import pytest
 from fakes.github import FakeGitHub
 from fakes.grafana import FakeGrafana
 from portico.devcluster.cluster import LocalCluster, free_port
-from support.config import TRUSTED, write_config
+from support.config import EXAMPLES, TRUSTED, write_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.serviceaccount import service_account_kubeconfig
@@ -112,7 +112,7 @@ def github(cluster: LocalCluster, grafana: FakeGrafana) -> Iterator[FakeGitHub]:
             kubectl,
             {
                 "argocd": {"namespace": "argocd"},
-                "tenancy": {"allowFileUrls": True, "rules": [TRUSTED]},
+                "tenancy": {"allowFileUrls": True, "rules": [TRUSTED, EXAMPLES]},
                 "github": {"apiUrl": fake.base_url, "throttle": False},
                 "grafana": {"url": grafana.base_url},
             },

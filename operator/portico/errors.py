@@ -2,6 +2,7 @@
 
     PorticoError
     ├── ConfigError            the operator's own configuration is wrong (fatal at start)
+    ├── CleanupPending         a deleted entity's external cleanup cannot run yet (retried)
     └── ExternalError          a call to another system failed; keeps status and body
         ├── TransientError     worth retrying: 5xx, 429, timeouts, connection errors
         └── RejectedError      the other side said no (4xx); retrying the same call won't help
@@ -22,6 +23,11 @@ class PorticoError(Exception):
 
 class ConfigError(PorticoError):
     """The operator's configuration is invalid."""
+
+
+class CleanupPending(PorticoError):
+    """Cleanup that was promised (archive, dashboard removal) cannot run yet, e.g. its token
+    is missing: the finalizer stays and the cleanup is retried."""
 
 
 class ExternalError(PorticoError):

@@ -24,6 +24,8 @@ TRUSTED: dict[str, Any] = {
     },
     "observe": {"namespaces": ["$self", "t-*"]},
 }
+# The examples' rule, as in `make demo`: the platform team's Templates publish to acme.
+EXAMPLES: dict[str, Any] = {"namespaces": ["platform"], "publish": {"githubOwners": ["acme"]}}
 
 
 def read_config(kubectl: Kubectl) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from portico.domain.dashboards import (
 )
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey, InvalidRef, parse_ref
-from portico.errors import Conflict, PorticoError, RejectedError, TransientError
+from portico.errors import CleanupPending, Conflict, PorticoError, RejectedError, TransientError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
@@ -150,9 +150,11 @@ class DashboardStep:
     async def _run(
         self, view: EntityView, graph: DashboardGraph, config: OperatorConfig
     ) -> StepOutcome | None:
-        if view.key.kind != "component" or view.deleting:
+        if view.key.kind != "component":
             return None
         existing = view.status.get("grafana") or {}
+        if view.deleting:  # the cleanup handler removes it, and needs the record until then
+            return StepOutcome([], {"grafana": dict(existing)}) if existing else None
         if not wants_dashboard(view, graph):
             if existing.get("dashboardUid"):
                 await self.remove(view, config)
@@ -269,8 +271,7 @@ class DashboardStep:
             return  # never had one
         client = await self._client(config)
         if isinstance(client, str):
-            log.warning("%s: cannot remove its dashboard: %s", view.key, client)
-            return
+            raise CleanupPending(f"cannot remove dashboard {dashboard_uid(view.key)}: {client}")
         uid = dashboard_uid(view.key)
         live = await client.dashboard(uid)
         if live is None or TAG not in (live.get("dashboard") or {}).get("tags", []):

@@ -32,7 +32,14 @@ from portico.domain.tenancy import (
     tenant_for,
     url_problem,
 )
-from portico.errors import Conflict, NotFound, PorticoError, RejectedError, TransientError
+from portico.errors import (
+    CleanupPending,
+    Conflict,
+    NotFound,
+    PorticoError,
+    RejectedError,
+    TransientError,
+)
 from portico.metrics import RATE_LIMIT_WAITS, SCAFFOLDS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
@@ -342,14 +349,17 @@ class ScaffoldStep:
             return
         url = str(repository["url"])
         if "github.com/" not in url and not url.startswith(config.github.api_url):
-            owner_name = None
-        else:
-            owner_name = url.rstrip("/").removesuffix(".git").split("/")[-2:]
-        token = await self._token(config)
-        if token is None or owner_name is None:
-            log.warning(
-                "%s: cannot archive %s (no GitHub token, or not a GitHub repository)", view.key, url
+            # Published with git: nothing to archive there, and never will be.
+            log.info(
+                "%s: %s is not a GitHub repository; deletionPolicy Archive skipped", view.key, url
             )
             return
+        owner_name = url.rstrip("/").removesuffix(".git").split("/")[-2:]
+        token = await self._token(config)
+        if token is None:
+            raise CleanupPending(
+                f"cannot archive {url}: Secret {self._config_namespace}/"
+                f"{config.github.token_secret} (key token) is missing"
+            )
         if await self._client(token, config).archive(owner_name[0], owner_name[1], view.uid):
             log.info("%s: archived %s", view.key, url)
