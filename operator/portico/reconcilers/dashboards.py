@@ -22,11 +22,11 @@ from portico.domain.dashboards import (
 )
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey, InvalidRef, parse_ref
+from portico.domain.templates import template_of
 from portico.errors import CleanupPending, Conflict, PorticoError, RejectedError, TransientError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
-from portico.models.template import TemplateSpec
 from portico.reconcilers.holdoff import Holdoff
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
@@ -40,22 +40,13 @@ class DashboardGraph(Protocol):
     def get(self, key: EntityKey) -> EntityView | None: ...
 
 
-def _template_of(view: EntityView, graph: DashboardGraph) -> TemplateSpec | None:
-    spec = view.spec
-    if not isinstance(spec, ComponentSpec) or spec.scaffold is None:
-        return None
-    ref = spec.scaffold.template_ref
-    found = graph.get(EntityKey("template", ref.namespace or view.key.namespace, ref.name))
-    return found.spec if found is not None and isinstance(found.spec, TemplateSpec) else None
-
-
 def wants_dashboard(view: EntityView, graph: DashboardGraph) -> bool:
     spec = view.spec
     if not isinstance(spec, ComponentSpec):
         return False
     if spec.observe and spec.observe.grafana is not None:
         return spec.observe.grafana.dashboard
-    template = _template_of(view, graph)
+    template = template_of(view, graph)
     defaults = template.defaults if template else None
     grafana = defaults.observe.grafana if defaults and defaults.observe else None
     return bool(grafana and grafana.dashboard)
@@ -166,7 +157,7 @@ class DashboardStep:
             if spec.observe and spec.observe.prometheus
             else None
         )
-        template = _template_of(view, graph)
+        template = template_of(view, graph)
         try:
             if template is not None and template.dashboard:
                 model = await self._render(template.dashboard, view.key, labels, config)

@@ -23,6 +23,7 @@ from portico.clients.sandbox import Renderers
 from portico.domain.conditions import SCAFFOLDED, cond
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
+from portico.domain.templates import template_key, template_of, template_view
 from portico.domain.tenancy import (
     Refusal,
     Tenant,
@@ -65,12 +66,6 @@ class ScaffoldGraph(Protocol):
     def get(self, key: EntityKey) -> EntityView | None: ...
 
     def namespace_labels(self, namespace: str) -> dict[str, str]: ...
-
-
-def template_key_of(view: EntityView, spec: ComponentSpec) -> EntityKey:
-    assert spec.scaffold is not None
-    ref = spec.scaffold.template_ref
-    return EntityKey("template", ref.namespace or view.key.namespace, ref.name)
 
 
 def _failed(reason: str, message: str, retry: float | None = None) -> StepOutcome:
@@ -155,8 +150,8 @@ class ScaffoldStep:
             )
         if view.deleting:
             return None
-        template_view = graph.get(template_key_of(view, spec))
-        hold = (view.key, view.generation, template_view.generation if template_view else 0)
+        template = template_view(view, graph)
+        hold = (view.key, view.generation, template.generation if template else 0)
         held = self._holdoff.held(hold)
         if held is not None:
             return held  # a rate limit, a backoff or a render limit is not over yet
@@ -186,13 +181,12 @@ class ScaffoldStep:
         now: str,
     ) -> StepOutcome:
         assert spec.scaffold is not None
-        tkey = template_key_of(view, spec)
-        template_view = graph.get(tkey)
-        if template_view is None or not isinstance(template_view.spec, TemplateSpec):
+        tkey = template_key(view)
+        template = template_of(view, graph)
+        if tkey is None or template is None:
             return _failed(
                 "TemplateNotFound", f"{tkey} not found; create it or fix spec.scaffold.templateRef"
             )
-        template = template_view.spec
         publish = template.publish
         if publish is None or (publish.github is None and publish.git is None):
             return _failed("NoPublisher", "the Template's spec.publish sets neither github nor git")
