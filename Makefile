@@ -19,10 +19,10 @@ help:
 prereqs:
 	@PY=$(PY) hack/check-prereqs.sh
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml hack/devcluster/pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' -e hack/devcluster
 	touch $@
 
 venv: prereqs $(VENV)/.installed
@@ -37,8 +37,8 @@ manifests: $(VENV)/.installed
 	$(BIN)/python hack/argocd-cm-patch.py
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check operator tests
-	$(BIN)/ruff format --check operator tests
+	$(BIN)/ruff check operator tests hack/devcluster
+	$(BIN)/ruff format --check operator tests hack/devcluster
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -58,7 +58,7 @@ demo: venv binaries
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) PORTICO_DEMO_DIR=$(DEMO_DIR) hack/demo.sh
 
 demo-down:
-	@if [ -x $(BIN)/python ]; then $(BIN)/python -m portico.devcluster down --state-dir $(DEMO_DIR); \
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m portico_devcluster down --state-dir $(DEMO_DIR); \
 	else echo "nothing to stop (no venv)"; fi
 
 # Benchmarks: figures as ratios to floors measured in the same run (bench/README.md).

@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "operator"))
 
 from fakes.github import FakeGitHub  # noqa: E402
-from portico.devcluster.cluster import LocalCluster  # noqa: E402
+from portico_devcluster.cluster import LocalCluster  # noqa: E402
 from support.operator import OperatorProcess  # noqa: E402
 
 GROUP_PATH = "/apis/portico.dev/v1alpha1"

@@ -9,9 +9,9 @@ export KUBECONFIG="$state/kubeconfig"
 kubectl="$bin/kubectl"
 
 # Every demo starts from an empty catalog (the binaries stay cached).
-"$py" -m portico.devcluster down --state-dir "$state" >/dev/null
+"$py" -m portico_devcluster down --state-dir "$state" >/dev/null
 rm -rf "$state"
-"$py" -m portico.devcluster up --state-dir "$state" --bin-dir "$bin"
+"$py" -m portico_devcluster up --state-dir "$state" --bin-dir "$bin"
 "$kubectl" apply -f "$root/crds/" >/dev/null
 "$kubectl" wait --for=condition=Established --timeout=30s -f "$root/crds/" >/dev/null
 
@@ -35,7 +35,7 @@ data:
           argocd: {sourceRepos: ["https://github.com/acme/*"]}
 CONFIG
 
-port=$("$py" -c 'from portico.devcluster.cluster import free_port; print(free_port())')
+port=$("$py" -c 'from portico_devcluster.cluster import free_port; print(free_port())')
 setsid "$root/.venv/bin/portico" run --liveness "http://127.0.0.1:$port/healthz" \
   >"$state/portico.log" 2>&1 < /dev/null &
 echo $! > "$state/portico.pid"

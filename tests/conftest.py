@@ -14,7 +14,7 @@ import pytest
 
 from fakes.github import FakeGitHub
 from fakes.grafana import FakeGrafana
-from portico.devcluster.cluster import LocalCluster, free_port
+from portico_devcluster.cluster import LocalCluster, free_port
 from support.config import EXAMPLES, TRUSTED, write_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from portico.devcluster.cluster import LocalCluster
+from portico_devcluster.cluster import LocalCluster
 from support.audit import flush_marker, operator_writes
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from portico.devcluster.cluster import LocalCluster
+from portico_devcluster.cluster import LocalCluster
 from support.audit import flush_marker, operator_writes, timestamp, writes_to
 from support.kubectl import Kubectl
 from support.manifests import entity as manifest

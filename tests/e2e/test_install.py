@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portico.devcluster.cluster import LocalCluster
+from portico_devcluster.cluster import LocalCluster
 from support.audit import events, flush_marker
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess

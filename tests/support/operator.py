@@ -8,7 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from portico.devcluster.cluster import free_port
+from portico_devcluster.cluster import free_port
 
 
 class OperatorProcess:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from portico.devcluster.cluster import free_port
+from portico_devcluster.cluster import free_port
 
 
 class Exporter:

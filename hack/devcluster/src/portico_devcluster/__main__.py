@@ -1,15 +1,15 @@
-"""`python -m portico.devcluster up|down`: the local control plane for `make demo`."""
+"""`python -m portico_devcluster up|down`: the local control plane for `make demo`."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from portico.devcluster.cluster import ClusterError, LocalCluster, stop_detached
+from portico_devcluster.cluster import ClusterError, LocalCluster, stop_detached
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portico.devcluster")
+    parser = argparse.ArgumentParser(prog="python -m portico_devcluster")
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--bin-dir", type=Path, default=os.environ.get("PORTICO_BIN_DIR"))

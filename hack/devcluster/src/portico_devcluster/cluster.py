@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from portico.devcluster.certs import Certs, make_certs
+from portico_devcluster.certs import Certs, make_certs
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
