@@ -9,6 +9,8 @@
             ├── NotFound       404
             └── Conflict       409 (or 412): someone else changed or owns the thing
 
+`from_status` is the one mapping of an HTTP status onto this tree, for every client.
+
 Client modules raise these (`raise ... from e`, with bodies truncated); reconcilers decide
 what each means for a condition; the handlers layer is the one place that maps them onto
 kopf's TemporaryError / PermanentError.
@@ -69,3 +71,34 @@ class NotFound(RejectedError):
 
 class Conflict(RejectedError):
     """The thing exists in a state we may not overwrite."""
+
+
+def from_status(
+    system: str,
+    status: int,
+    message: str,
+    *,
+    body: str = "",
+    retry_after: float | None = None,
+    conflicts: tuple[int, ...] = (409,),
+    denied_hint: str = "",
+) -> ExternalError:
+    """The error for an HTTP answer that is not a success, the same way for every system.
+
+    429 and 5xx are worth retrying (with the server's Retry-After, if it gave one); 404 is
+    NotFound; the `conflicts` statuses (409, and 412 where a system uses it) are Conflict;
+    401/403 are refusals of our credentials (`denied_hint` says what to check); any other 4xx
+    is a RejectedError: the same call will not succeed.
+    """
+    if status == 429 or status >= 500:
+        return TransientError(system, message, status=status, body=body, retry_after=retry_after)
+    if status == 404:
+        return NotFound(system, message, status=status, body=body)
+    if status in conflicts:
+        return Conflict(system, message, status=status, body=body)
+    if status in (401, 403):
+        hint = f" ({denied_hint})" if denied_hint else ""
+        return RejectedError(system, f"{message}{hint}", status=status, body=body)
+    if 400 <= status < 500:
+        return RejectedError(system, message, status=status, body=body)
+    return ExternalError(system, message, status=status, body=body)

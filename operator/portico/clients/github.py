@@ -22,7 +22,13 @@ from github import (
 )
 
 from portico.clients.publishing import Published, RepoRequest, marker, trailer
-from portico.errors import Conflict, ExternalError, NotFound, RejectedError, TransientError
+from portico.errors import (
+    Conflict,
+    ExternalError,
+    NotFound,
+    TransientError,
+    from_status,
+)
 
 SYSTEM = "github"
 
@@ -56,15 +62,9 @@ def translate(e: Exception, doing: str, base_url: str = "") -> Exception:
     if isinstance(e, GithubException):
         status = e.status
         text = f"{doing}: {_message(e)}"
-        if status == 429 or (status == 403 and _retry_after(e)):
+        if status == 429 or (status == 403 and _retry_after(e)):  # GitHub's rate limits
             return TransientError(SYSTEM, text, status=status, retry_after=_retry_after(e) or 60)
-        if status >= 500:
-            return TransientError(SYSTEM, text, status=status)
-        if status == 404:
-            return NotFound(SYSTEM, text, status=status)
-        if status in (401, 403):
-            return RejectedError(SYSTEM, f"{text} (check the token's permissions)", status=status)
-        return ExternalError(SYSTEM, text, status=status)
+        return from_status(SYSTEM, status, text, denied_hint="check the token's permissions")
     if isinstance(e, requests.exceptions.RequestException):
         where = f" (could not reach {base_url})" if base_url else ""
         return TransientError(SYSTEM, f"{doing}: {type(e).__name__}{where}")

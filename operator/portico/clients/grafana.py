@@ -7,7 +7,12 @@ from typing import Any
 
 import httpx
 
-from portico.errors import Conflict, ExternalError, NotFound, RejectedError, TransientError
+from portico.errors import (
+    Conflict,
+    NotFound,
+    TransientError,
+    from_status,
+)
 
 SYSTEM = "grafana"
 RETRIES = (0.5, 1.0, 2.0)
@@ -55,15 +60,15 @@ class GrafanaClient:
         except ValueError:
             body, message = {}, response.text[:200]
         text = f"{method} {path}: {message}"
-        if status == 404:
-            raise NotFound(SYSTEM, text, status=status)
-        if status in (409, 412):  # the body's status (e.g. name-exists) stays in .body
-            raise Conflict(SYSTEM, text, status=status, body=response.text)
-        if status in (401, 403):
-            raise RejectedError(SYSTEM, f"{text} (check the service-account token)", status=status)
-        if status >= 500 or status == 429:
-            raise TransientError(SYSTEM, text, status=status)
-        raise ExternalError(SYSTEM, text, status=status)
+        # 412 is Grafana's version mismatch or name clash; the body (e.g. name-exists) is kept.
+        raise from_status(
+            SYSTEM,
+            status,
+            text,
+            body=response.text,
+            conflicts=(409, 412),
+            denied_hint="check the service-account token",
+        )
 
     async def folder(self, uid: str) -> dict[str, Any] | None:
         try:

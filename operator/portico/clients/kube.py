@@ -17,7 +17,12 @@ import httpx
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-from portico.errors import Conflict, ExternalError, NotFound, RejectedError, TransientError
+from portico.errors import (
+    Conflict,
+    NotFound,
+    TransientError,
+    from_status,
+)
 
 SYSTEM = "kubernetes"
 USER_AGENT = "portico-operator"
@@ -107,23 +112,15 @@ class KubeClient:
             message = str(response.json().get("message", text))
         except ValueError:
             message = text
-        status = response.status_code
-        if status == 404:
-            raise NotFound(SYSTEM, message, status=status, body=text)
-        if status == 409:
-            raise Conflict(SYSTEM, message, status=status, body=text)
-        if status == 429 or status >= 500:
-            retry = response.headers.get("Retry-After")
-            raise TransientError(
-                SYSTEM,
-                message,
-                status=status,
-                body=text,
-                retry_after=float(retry) if retry and retry.isdigit() else None,
-            )
-        if status in (401, 403):
-            raise RejectedError(SYSTEM, f"not allowed: {message}", status=status, body=text)
-        raise ExternalError(SYSTEM, message, status=status, body=text)
+        retry = response.headers.get("Retry-After")
+        raise from_status(
+            SYSTEM,
+            response.status_code,
+            message,
+            body=text,
+            retry_after=float(retry) if retry and retry.isdigit() else None,
+            denied_hint="not allowed by the operator's RBAC",
+        )
 
     async def patch_status(
         self,

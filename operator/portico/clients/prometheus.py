@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from portico.errors import ExternalError, TransientError
+from portico.errors import ExternalError, TransientError, from_status
 
 SYSTEM = "prometheus"
 
@@ -25,14 +25,17 @@ class PrometheusClient:
             response = await self._http.get("/api/v1/query", params={"query": promql})
         except httpx.TransportError as e:
             raise TransientError(SYSTEM, f"{self.url} is unreachable ({type(e).__name__})") from e
-        if response.status_code >= 500 or response.status_code == 429:
-            raise TransientError(
-                SYSTEM, f"query failed: {response.text[:200]}", status=response.status_code
-            )
         try:
             body = response.json()
         except ValueError as e:
+            if response.status_code >= 300:
+                raise from_status(
+                    SYSTEM, response.status_code, f"query failed: {response.text[:200]}"
+                ) from e
             raise ExternalError(SYSTEM, "answer is not JSON", status=response.status_code) from e
+        if response.status_code >= 300:
+            error = str(body.get("error", "") if isinstance(body, dict) else body)[:200]
+            raise from_status(SYSTEM, response.status_code, f"query failed: {error}")
         if body.get("status") != "success":
             raise ExternalError(
                 SYSTEM, f"query failed: {body.get('error', '')[:200]}", status=response.status_code
