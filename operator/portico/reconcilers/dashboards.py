@@ -75,7 +75,8 @@ class DashboardStep:
         # Template dashboards rendered in the sandbox, by Component: (content digest, the
         # model or the error). Rendered again only when the template or the labels change.
         self._rendered: dict[EntityKey, tuple[str, dict[str, Any] | RenderError]] = {}
-        self._clients: dict[tuple[str, str], GrafanaClient] = {}
+        # One client, for the URL and token in force; a rotated token closes the old one.
+        self._grafana: tuple[tuple[str, str], GrafanaClient] | None = None
         self._holdoff: Holdoff[StepOutcome] = Holdoff()
 
     async def _render(
@@ -119,9 +120,12 @@ class DashboardStep:
                 "is missing"
             )
         key = (config.grafana.url, token)
-        if key not in self._clients:
-            self._clients[key] = GrafanaClient(config.grafana.url, token)
-        return self._clients[key]
+        if self._grafana is None or self._grafana[0] != key:
+            old = self._grafana
+            self._grafana = (key, GrafanaClient(config.grafana.url, token))
+            if old is not None:
+                await old[1].aclose()
+        return self._grafana[1]
 
     async def __call__(self, ctx: StepContext) -> StepOutcome | None:
         return await self.run(ctx.view, ctx.graph, ctx.config)

@@ -110,7 +110,8 @@ class ScaffoldStep:
         self._config_namespace = config_namespace
         self._skeletons = skeletons
         self._renderers = renderers
-        self._github: dict[str, GitHubClient] = {}
+        # One client, for the token and settings in force; a rotated token closes the old one.
+        self._github: tuple[str, GitHubClient] | None = None
         self._holdoff: Holdoff[StepOutcome] = Holdoff()
 
     async def _token(self, config: OperatorConfig) -> str | None:
@@ -119,11 +120,15 @@ class ScaffoldStep:
     def _client(self, token: str, config: OperatorConfig) -> GitHubClient:
         ident = hashlib.sha256(f"{config.github.api_url}|{config.github.throttle}|{token}".encode())
         key = ident.hexdigest()
-        if key not in self._github:
-            self._github[key] = GitHubClient(
-                token, config.github.api_url, throttle=config.github.throttle
+        if self._github is None or self._github[0] != key:
+            old = self._github
+            self._github = (
+                key,
+                GitHubClient(token, config.github.api_url, throttle=config.github.throttle),
             )
-        return self._github[key]
+            if old is not None:
+                old[1].close()
+        return self._github[1]
 
     async def __call__(self, ctx: StepContext) -> StepOutcome | None:
         return await self.run(ctx.view, ctx.graph, ctx.config, ctx.now)
