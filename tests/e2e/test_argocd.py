@@ -2,7 +2,9 @@
 Portico writes is accepted as written, its sync and health reach the Component within a
 second or two (the test writes Application status as Argo CD's controller would), guardrails
 refuse what the admin did not allow and follow the ConfigMap live, and deletion honours
-deletionPolicy. Runs first: the no-CRD case needs a cluster without Argo CD."""
+deletionPolicy. Identities are injective (`a/b-c` and `a-b/c` get two Applications) and an
+Application at Portico's name that another owner labelled is never written over. Runs
+first: the no-CRD case needs a cluster without Argo CD."""
 
 import json
 import time
@@ -12,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from portico.domain.argocd import app_name, entity_label
+from portico.domain.refs import EntityKey
 from support.argocd import install_argo_crds
 from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
@@ -52,6 +56,11 @@ def component(
 
 def deployed(kubectl: Kubectl, name: str, namespace: str) -> dict[str, Any]:
     return kubectl.condition("component", name, namespace, "Deployed")
+
+
+def application(namespace: str, name: str) -> str:
+    """The name of the Application Portico makes for Component namespace/name."""
+    return app_name(EntityKey("component", namespace, name))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +108,8 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
     kubectl: Kubectl, namespace: str
 ) -> None:
     kubectl.apply(component("checkout"), namespace)
-    name = f"{namespace}-checkout"
+    name = application(namespace, "checkout")
+    assert name.startswith(f"{namespace}-checkout-")  # readable, with a hash that tells apart
 
     def app() -> dict[str, Any]:
         found = kubectl.get("application", name, "argocd")
@@ -109,8 +119,14 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
     live = eventually(app)
     assert live["metadata"]["labels"] == {
         "app.kubernetes.io/managed-by": "portico",
-        "portico.dev/entity": f"component.{namespace}.checkout",
+        "portico.dev/entity": entity_label(EntityKey("component", namespace, "checkout")),
     }
+    assert live["metadata"]["labels"]["portico.dev/entity"].startswith(
+        f"component.{namespace}.checkout."
+    )
+    assert live["metadata"]["annotations"]["portico.dev/entity-ref"] == (
+        f"component:{namespace}/checkout"
+    )
     assert live["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     # Accepted by Argo CD's own schema exactly as written: nothing pruned, nothing changed.
     assert live["spec"] == {
@@ -159,10 +175,10 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
         assert row.stdout.split()[4:6] == [health, sync], row.stdout
 
     start = argo_reports("Synced", "Healthy")
-    eventually(lambda: columns("Synced", "Healthy"), timeout=5)
+    eventually(lambda: columns("Synced", "Healthy"), timeout=10)
     healthy_after = time.monotonic() - start
     start = argo_reports("OutOfSync", "Degraded", "Deployment checkout: 0/3 ready")
-    eventually(lambda: columns("OutOfSync", "Degraded"), timeout=5)
+    eventually(lambda: columns("OutOfSync", "Degraded"), timeout=10)
     degraded_after = time.monotonic() - start
     print(
         f"\nArgo CD status -> Component columns: {healthy_after * 1000:.0f} ms, "
@@ -199,7 +215,7 @@ def test_a_destination_the_admin_did_not_allow_gets_no_application(
     assert c["reason"] == "DestinationNotAllowed"
     assert "'kube-system'" in c["message"]
     assert "spec.deploy.argocd.destination" in c["message"]
-    assert kubectl.get("application", f"{namespace}-sneaky", "argocd") is None
+    assert kubectl.get("application", application(namespace, "sneaky"), "argocd") is None
     assert kubectl.condition("component", "sneaky", namespace, "Ready")["status"] == "False"
 
 
@@ -219,7 +235,7 @@ def test_guardrails_follow_the_configmap_without_a_restart(
     }
     with changed_config(kubectl, tenancy=with_rule(kubectl, rule)):
         eventually(lambda: assert_condition(kubectl, namespace, "api", "Deployed", "True"))
-        app = kubectl.get("application", f"{namespace}-api", "argocd")
+        app = kubectl.get("application", application(namespace, "api"), "argocd")
         assert app is not None
         assert app["spec"]["destination"]["namespace"] == f"{namespace}-prod"
         assert app["spec"]["project"] == "payments"
@@ -235,7 +251,7 @@ def test_delete_with_policy_delete_waits_for_argo_cd_to_prune(
     kubectl: Kubectl, namespace: str
 ) -> None:
     kubectl.apply(component("cart", policy="Delete"), namespace)
-    app_name = f"{namespace}-cart"
+    app_name = application(namespace, "cart")
     eventually(lambda: assert_condition(kubectl, namespace, "cart", "Deployed", "True"))
     kubectl.run("delete", "component", "cart", "-n", namespace, "--wait=false")
 
@@ -266,7 +282,7 @@ def test_delete_with_policy_orphan_keeps_the_deployed_resources(
     kubectl: Kubectl, namespace: str
 ) -> None:
     kubectl.apply(component("ledger", policy="Orphan"), namespace)
-    app_name = f"{namespace}-ledger"
+    app_name = application(namespace, "ledger")
     eventually(lambda: assert_condition(kubectl, namespace, "ledger", "Deployed", "True"))
     app = kubectl.get("application", app_name, "argocd")
     assert app is not None
@@ -277,3 +293,90 @@ def test_delete_with_policy_orphan_keeps_the_deployed_resources(
 
 def gone(kubectl: Kubectl, kind: str, name: str, ns: str) -> None:
     assert kubectl.get(kind, name, ns) is None, f"{kind}/{name} still exists"
+
+
+@pytest.mark.usefixtures("argocd")
+def test_names_that_differ_only_where_the_dash_falls_get_two_applications(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """`<ns>/x-shop` and `<ns>-x/shop` both read `<ns>-x-shop`: two Applications, two owners,
+    and deleting one Component deletes only its own."""
+    other = f"{namespace}-x"  # t-*: the suite's tenancy rule applies to it too
+    kubectl.run("create", "namespace", other)
+    try:
+        kubectl.apply(component("x-shop", policy="Orphan"), namespace)
+        kubectl.apply(component("shop", policy="Orphan"), other)
+        one, two = application(namespace, "x-shop"), application(other, "shop")
+        assert one != two
+        assert one.startswith(f"{namespace}-x-shop-")
+        assert two.startswith(f"{namespace}-x-shop-")
+        eventually(lambda: assert_condition(kubectl, namespace, "x-shop", "Deployed", "True"))
+        eventually(lambda: assert_condition(kubectl, other, "shop", "Deployed", "True"))
+        for app, ns, name in ((one, namespace, "x-shop"), (two, other, "shop")):
+            live = kubectl.get("application", app, "argocd")
+            assert live is not None, app
+            assert live["metadata"]["labels"]["portico.dev/entity"] == entity_label(
+                EntityKey("component", ns, name)
+            )
+            assert live["metadata"]["annotations"]["portico.dev/entity-ref"] == (
+                f"component:{ns}/{name}"
+            )
+            assert live["spec"]["source"]["repoURL"] == f"https://github.com/acme/{name}.git"
+            comp = kubectl.get("component", name, ns)
+            assert comp is not None
+            assert comp["status"]["argocd"]["application"] == f"argocd/{app}"
+        kubectl.run("delete", "component", "x-shop", "-n", namespace, "--timeout=20s")
+        assert kubectl.get("application", one, "argocd") is None
+        survivor = kubectl.get("application", two, "argocd")
+        assert survivor is not None
+        assert not survivor["metadata"].get("deletionTimestamp")
+        assert kubectl.condition("component", "shop", other, "Deployed")["status"] == "True"
+    finally:
+        kubectl.run("delete", "component", "shop", "-n", other, "--timeout=20s", check=False)
+        kubectl.run("delete", "namespace", other, "--wait=false", check=False)
+
+
+@pytest.mark.usefixtures("argocd")
+def test_an_application_another_owner_labelled_is_never_written_over(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """Someone else's Application at Portico's name: Deployed=False ApplicationConflict naming
+    the owner, the Application untouched; once it is gone, Portico makes its own at once."""
+    name = application(namespace, "web")
+    theirs = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": name,
+            "namespace": "argocd",
+            "labels": {"portico.dev/entity": "component.elsewhere.web"},
+        },
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": "https://example.com/theirs.git", "path": "."},
+            "destination": {"namespace": "elsewhere", "server": "https://kubernetes.default.svc"},
+        },
+    }
+    kubectl.apply(json.dumps(theirs))
+    try:
+        kubectl.apply(component("web"), namespace)
+
+        def refused() -> dict[str, Any]:
+            c = deployed(kubectl, "web", namespace)
+            assert c["reason"] == "ApplicationConflict", c
+            return c
+
+        c = eventually(refused)
+        assert c["status"] == "False"
+        assert "portico.dev/entity=component.elsewhere.web" in c["message"]
+        live = kubectl.get("application", name, "argocd")
+        assert live is not None
+        assert live["spec"]["source"]["repoURL"] == "https://example.com/theirs.git"
+        assert live["metadata"]["labels"] == {"portico.dev/entity": "component.elsewhere.web"}
+    finally:
+        kubectl.run("delete", "application", name, "-n", "argocd", check=False)
+    # Its removal re-queues the Component (well before the conflict's own retry).
+    eventually(lambda: assert_condition(kubectl, namespace, "web", "Deployed", "True"), timeout=20)
+    mine = kubectl.get("application", name, "argocd")
+    assert mine is not None
+    assert mine["spec"]["source"]["repoURL"] == "https://github.com/acme/web.git"

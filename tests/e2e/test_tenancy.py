@@ -158,7 +158,12 @@ def test_argo_cd_never_gives_a_tenant_the_default_project_or_another_namespace(
         c = refused(kubectl, "component", name, hostile, "Deployed")
         assert c["reason"] == reason, c
         assert "portico-config tenancy" in c["message"]
-        assert kubectl.get("application", f"{hostile}-{name}", "argocd") is None
+    apps = json.loads(kubectl.run("get", "applications", "-n", "argocd", "-o", "json").stdout)
+    refs = [
+        (a["metadata"].get("annotations") or {}).get("portico.dev/entity-ref", "")
+        for a in apps["items"]
+    ]
+    assert not [r for r in refs if r.startswith(f"component:{hostile}/")], refs
     assert kubectl.get("appproject", f"portico-{hostile}", "argocd") is None
 
 

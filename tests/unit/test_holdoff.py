@@ -17,3 +17,30 @@ def test_hold_then_release_by_time_and_by_success() -> None:
     holdoff.hold("k", 60, "waiting")
     holdoff.release("k")
     assert holdoff.held("k") is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_expired_holds_of_keys_never_asked_again_are_dropped() -> None:
+    """Entities that were deleted while held must not stay in the table forever."""
+    clock = Clock()
+    holdoff: Holdoff[str] = Holdoff(clock=clock)
+    for i in range(10_000):  # each held once, never asked again
+        holdoff.hold(("gone", i), 30, "waiting")
+        clock.now += 1
+    assert len(holdoff) <= 2 * 30 + 64  # about twice the live ones, never all of them
+    live = [("live", i) for i in range(200)]
+    for key in live:
+        holdoff.hold(key, 3600, "waiting")
+    clock.now += 60  # every "gone" hold has expired
+    for i in range(1000):
+        holdoff.hold(("new", i), 1, "waiting")
+        clock.now += 2
+    assert len(holdoff) <= 2 * (len(live) + 1) + 64
+    assert all(holdoff.held(key) == "waiting" for key in live)  # live holds are kept

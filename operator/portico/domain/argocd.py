@@ -1,11 +1,30 @@
 """Argo CD, observed: what Portico keeps of an Application, its health signal and the
-Component's status.argocd. What Portico applies is decided in portico.domain.delivery.
+Component's status.argocd, and the identities Portico gives Applications. What Portico
+applies is decided in portico.domain.delivery.
 
-Application names are `<component namespace>-<component name>` in the configured Argo CD
-namespace: deterministic, so a retry or a restart finds the same Application and never
-makes a second one.
+Identities are deterministic (a retry or a restart finds the same Application and never
+makes a second one) and injective (two Components never share one), because Applications
+of every tenant share the one Argo CD namespace and Portico applies them with force:
+
+- Application name: `<namespace>-<name>-<8 hex>`, the hex being sha256 of
+  `<namespace>/<name>`. The readable part alone is not injective (`a/b-c` and `a-b/c` are
+  both `a-b-c`); the hash tells them apart, and there is nothing to search for a
+  collision: the names that share a readable part are the few splits of it at a dash,
+  each in a namespace of its own. When that would
+  exceed 63 characters (the Argo CD instance label's limit), the readable part is cut to
+  46 and the hash is 16 hex: there the cut-off tail is free, so the hash must resist search.
+  The two forms never meet: a long name ends in 16 hex digits, a short one has a dash
+  among its last 16 characters.
+- Ownership label `portico.dev/entity`: `<kind>.<namespace>.<name>.<8 hex>` (injective
+  even without the hash: kinds and namespaces hold no dots), or, past 63 characters, a
+  46-character prefix `.<16 hex>` (same argument). The full reference for people and for
+  `observe_application` is the annotation `portico.dev/entity-ref` (`component:<ns>/<name>`).
+
+Both are checked before Portico writes: an Application whose label is another entity's is
+never applied over nor deleted (reconcilers.argocd).
 """
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +34,8 @@ from portico.domain.refs import EntityKey
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 ENTITY_LABEL = "portico.dev/entity"
+ENTITY_REF_ANNOTATION = "portico.dev/entity-ref"
+LABEL_MAX = 63  # a label value, and the Application name Argo CD copies into one
 APP_NAME_ANNOTATION = "argocd/app-name"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 API_VERSION = "argoproj.io/v1alpha1"
@@ -27,6 +48,7 @@ class AppView:
     namespace: str
     name: str
     labels: Mapping[str, str]
+    annotations: Mapping[str, str]
     spec: Mapping[str, Any]
     finalizers: tuple[str, ...]
     deleting: bool
@@ -47,6 +69,9 @@ def app_from_body(body: Mapping[str, Any]) -> AppView:
         namespace=meta.get("namespace", ""),
         name=meta["name"],
         labels=dict(meta.get("labels") or {}),
+        annotations={  # Portico's own only: the view stays small in kopf's index
+            k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith("portico.dev/")
+        },
         spec=dict(body.get("spec") or {}),
         finalizers=tuple(meta.get("finalizers") or ()),
         deleting=bool(meta.get("deletionTimestamp")),
@@ -62,12 +87,37 @@ def app_from_body(body: Mapping[str, Any]) -> AppView:
     )
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _bounded(readable: str, ident: str, sep: str) -> str:
+    """`<readable><sep><8 hex>` within LABEL_MAX, else `<46-char prefix><sep><16 hex>`.
+
+    The result is a valid label value and DNS subdomain when `readable` is made of
+    Kubernetes names: it starts and ends alphanumeric, and the prefix never ends in a dot,
+    dash or underscore before the separator.
+    """
+    digest = _digest(ident)
+    if len(readable) + 1 + 8 <= LABEL_MAX:
+        return f"{readable}{sep}{digest[:8]}"
+    prefix = readable[: LABEL_MAX - 1 - 16].rstrip("-._")
+    return f"{prefix}{sep}{digest[:16]}"
+
+
 def entity_label(key: EntityKey) -> str:
-    return f"{key.kind}.{key.namespace}.{key.name}"
+    """The value of `portico.dev/entity` on what Portico creates for `key` (module docstring)."""
+    return _bounded(f"{key.kind}.{key.namespace}.{key.name}", str(key), ".")
+
+
+def entity_ref(key: EntityKey) -> str:
+    """The value of the `portico.dev/entity-ref` annotation: the full reference."""
+    return str(key)
 
 
 def app_name(key: EntityKey) -> str:
-    return f"{key.namespace}-{key.name}"[:253]
+    """The Application's name for a Component (module docstring)."""
+    return _bounded(f"{key.namespace}-{key.name}", f"{key.namespace}/{key.name}", "-")
 
 
 # Argo CD health -> Portico health. Suspended (a paused rollout or cron job) is Progressing:

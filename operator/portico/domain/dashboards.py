@@ -3,6 +3,13 @@
 A dashboard's uid is derived from the Component (deterministic: a retry or restart finds
 the same dashboard), its folder from the Component's System, and it is tagged `portico`:
 Portico only ever overwrites or deletes dashboards carrying that tag.
+
+Identities are injective and within Grafana's limits: the uid is `portico-<16 hex>` (24
+characters; Grafana allows 40) of sha256 over `<namespace>/<name>`, a string that is itself
+injective (neither part holds a slash), so two Components share a uid only on a 64-bit
+collision of sha256. The folder uid is the same over the System's reference. The
+informational tag `portico-component:<namespace>.<name>` is cut to Grafana's 50 bytes per
+tag with a hash when longer (`component_tag`).
 """
 
 import hashlib
@@ -24,6 +31,18 @@ def _short(text: str) -> str:
 
 def dashboard_uid(key: EntityKey) -> str:
     return f"portico-{_short(f'{key.namespace}/{key.name}')}"  # 24 chars: within Grafana's 40
+
+
+TAG_MAX = 50  # Grafana refuses (or fails on) a dashboard tag longer than 50 bytes
+
+
+def component_tag(key: EntityKey) -> str:
+    """`portico-component:<namespace>.<name>`, or past 50 bytes a 33-byte prefix `~<16 hex>`
+    (Kubernetes names hold no `~`, so the two forms never meet)."""
+    tag = f"portico-component:{key.namespace}.{key.name}"
+    if len(tag) <= TAG_MAX:
+        return tag
+    return f"{tag[: TAG_MAX - 17]}~{_short(f'{key.namespace}/{key.name}')}"
 
 
 def folder_for(system: EntityKey | None) -> tuple[str, str]:
@@ -70,9 +89,7 @@ def render_dashboard(
     model |= {
         "uid": dashboard_uid(key),
         "title": title,
-        "tags": sorted(
-            {*model.get("tags", []), TAG, f"portico-component:{key.namespace}.{key.name}"}
-        ),
+        "tags": sorted({*model.get("tags", []), TAG, component_tag(key)}),
     }
     model.pop("id", None)
     model.pop("version", None)

@@ -15,11 +15,13 @@ from typing import Any
 from portico.domain.argocd import (
     API_VERSION,
     ENTITY_LABEL,
+    ENTITY_REF_ANNOTATION,
     MANAGED_BY,
     RESOURCES_FINALIZER,
     AppView,
     app_name,
     entity_label,
+    entity_ref,
 )
 from portico.domain.refs import EntityKey
 from portico.domain.tenancy import (
@@ -135,7 +137,10 @@ def desired_application(
         "name": app_name(key),
         "namespace": config.argocd.namespace,
         "labels": {MANAGED_BY: "portico", ENTITY_LABEL: entity_label(key)},
-        "annotations": {"portico.dev/deletion-policy": policy},
+        "annotations": {
+            "portico.dev/deletion-policy": policy,
+            ENTITY_REF_ANNOTATION: entity_ref(key),
+        },
     }
     if policy == "Delete":
         meta["finalizers"] = [RESOURCES_FINALIZER]
@@ -202,6 +207,8 @@ def needs_apply(desired: Mapping[str, Any], live: AppView | None) -> bool:
         return True
     meta = desired["metadata"]
     if any(live.labels.get(k) != v for k, v in meta["labels"].items()):
+        return True
+    if any(live.annotations.get(k) != v for k, v in meta["annotations"].items()):
         return True
     if set(meta.get("finalizers", [])) != set(live.finalizers) & {RESOURCES_FINALIZER}:
         return True

@@ -22,7 +22,7 @@ from portico.domain.conditions import (
     merge_conditions,
     summary_ready,
 )
-from portico.domain.definitions import check_definition
+from portico.domain.definitions import CHECKS
 from portico.domain.entity import EntityView
 from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
@@ -248,7 +248,7 @@ def desired_status(
         status["providers"] = _sources(incoming, "providesApi")
         status["consumers"] = _sources(incoming, "consumesApi")
         if isinstance(view.spec, ApiSpec):
-            valid, message = check_definition(view.spec.type, view.spec.definition)
+            valid, message = CHECKS(view.spec.type, view.spec.definition)  # cached per content
             status["definition"] = {"valid": valid, "message": message}
             wanted.append(
                 cond(

@@ -5,7 +5,7 @@ from typing import Any
 
 import kopf
 
-from portico.domain.argocd import APP_NAME_ANNOTATION, AppView, app_from_body
+from portico.domain.argocd import APP_NAME_ANNOTATION, AppView, app_from_body, app_name
 from portico.domain.refs import EntityKey
 from portico.handlers.views import view_of
 from portico.models.kinds import GROUP, VERSION
@@ -33,10 +33,16 @@ def namespaces(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, 
 
 @kopf.index(GROUP, VERSION, "components")
 def app_watchers(body: kopf.Body, **_: Any) -> dict[str, EntityKey]:
-    """Components naming an Application with Backstage's argocd/app-name annotation."""
+    """Components an Application's events concern, by its name: the one Portico's name for
+    the Component would give (so an Application of another owner at that name re-queues it
+    when it changes or goes, ending an ApplicationConflict at once), and the one named with
+    Backstage's argocd/app-name annotation."""
     view = view_of(body)
+    found = {app_name(view.key): view.key}
     named = view.annotations.get(APP_NAME_ANNOTATION)
-    return {named.rpartition("/")[2]: view.key} if named else {}
+    if named:
+        found[named.rpartition("/")[2]] = view.key
+    return found
 
 
 @kopf.on.event(

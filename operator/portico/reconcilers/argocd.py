@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from portico.clients.kube import KubeClient
 from portico.domain.argocd import (
     ENTITY_LABEL,
+    ENTITY_REF_ANNOTATION,
     MANAGED_BY,
     RESOURCES_FINALIZER,
     AppView,
@@ -32,7 +33,7 @@ from portico.domain.delivery import (
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.tenancy import Refusal, tenant_for
-from portico.errors import Conflict, NotFound, RejectedError
+from portico.errors import Conflict, ExternalError, NotFound, TransientError
 from portico.models.component import ArgoCD, ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
@@ -82,6 +83,27 @@ def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
         return None
     defaults = template.spec.defaults
     return defaults.deploy.argocd if defaults and defaults.deploy else None
+
+
+CONFLICT_RETRY = 60.0  # seconds: the other owner's Application may go away
+
+
+def ownership_conflict(live: AppView, key: EntityKey) -> dict[str, Any]:
+    """Deployed=False for an Application at our name that carries another owner's label."""
+    owner = live.labels.get(ENTITY_LABEL)
+    ref = live.annotations.get(ENTITY_REF_ANNOTATION)
+    if owner is None:
+        whose = f"has no {ENTITY_LABEL} label (Portico did not make it)"
+    else:
+        whose = f"belongs to {ENTITY_LABEL}={owner}" + (f" ({ref})" if ref else "")
+    return cond(
+        DEPLOYED,
+        False,
+        "ApplicationConflict",
+        f"Application {live.namespace}/{live.name} {whose}, not to {key} "
+        f"({ENTITY_LABEL}={entity_label(key)}): Portico does not overwrite it; "
+        "rename or delete that Application",
+    )
 
 
 class ArgoCDStep:
@@ -150,9 +172,13 @@ class ArgoCDStep:
         if project is not None:
             try:
                 await self._ensure_project(project)
-            except RejectedError as e:  # not ours, or RBAC: an admin must act
+            except TransientError:
+                raise  # the step runner reports it (Unknown) and retries
+            except ExternalError as e:  # not ours, RBAC, or invalid (422): an admin must act
                 return DeployOutcome(cond(DEPLOYED, False, "ProjectFailed", str(e)), None, 60.0)
         live = graph.application(namespace, name)
+        if live is not None and live.labels.get(ENTITY_LABEL) != entity_label(key):
+            return DeployOutcome(ownership_conflict(live, key), None, CONFLICT_RETRY)
         if live is not None and live.deleting:
             return DeployOutcome(
                 cond(
@@ -179,7 +205,10 @@ class ArgoCDStep:
                     ),
                     None,
                 )
-            except RejectedError as e:  # e.g. RBAC: an admin may fix it without a spec change
+            except TransientError:
+                raise  # the step runner reports it (Unknown) and retries
+            except ExternalError as e:  # 4xx, e.g. RBAC or the API server's validation (422):
+                # this step's condition says so; the rest of the reconcile and its status go on
                 return DeployOutcome(cond(DEPLOYED, False, "ApplyFailed", str(e)), None, 60.0)
             self._applied[(namespace, name)] = plan
             log.info("%s: applied Application %s/%s", key, namespace, name)

@@ -21,7 +21,7 @@ from typing import Any
 
 from portico.clients.kube import KubeClient
 from portico.clients.sandbox import Renderers
-from portico.domain.argocd import ENTITY_LABEL, AppView
+from portico.domain.argocd import ENTITY_LABEL, ENTITY_REF_ANNOTATION, AppView, entity_label
 from portico.domain.entity import EntityView
 from portico.domain.events import health_event
 from portico.domain.refs import EntityKey
@@ -156,13 +156,20 @@ class CatalogEngine:
             self.graph = IndexGraph(indexes)
 
     def observe_application(self, app: AppView) -> None:
-        """Queue the Component an Application belongs to (by Portico's label), and those
-        that name it with Backstage's argocd/app-name annotation."""
-        owner = app.labels.get(ENTITY_LABEL, "")
-        kind, _, rest = owner.partition(".")
-        namespace, _, name = rest.partition(".")
+        """Queue the Component an Application belongs to, and those that name it with
+        Backstage's argocd/app-name annotation.
+
+        The owner is read from Portico's `portico.dev/entity-ref` annotation (the label is
+        a bounded hash), and only believed when the label agrees with it: O(1), and an
+        Application carrying someone else's reference queues nobody.
+        """
+        ref = app.annotations.get(ENTITY_REF_ANNOTATION, "")
+        kind, _, rest = ref.partition(":")
+        namespace, _, name = rest.partition("/")
         if kind == "component" and namespace and name:
-            self.queue.add(EntityKey(kind, namespace, name))
+            owner = EntityKey(kind, namespace, name)
+            if app.labels.get(ENTITY_LABEL) == entity_label(owner):
+                self.queue.add(owner)
         if self.graph is not None:
             for key in self.graph.app_watchers(app.name):
                 self.queue.add(key)

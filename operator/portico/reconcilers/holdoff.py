@@ -4,30 +4,46 @@ A reconcile whose step failed writes a condition; that write comes back as a wat
 queues the entity again at once. Without a hold-off the step would call the external system
 again immediately, ignoring a rate limit's reset or a backoff. While held, the step returns
 the outcome it had, and the engine's delayed re-queue brings it back when the time has come.
+
+An entry whose key is never asked again (the entity was deleted, or its step no longer
+runs) would stay forever: `hold` drops expired entries whenever the table has doubled since
+the last sweep, so it stays bounded by about twice the keys that are still held, at an
+amortised O(1) per call.
 """
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+MIN_SWEEP = 64  # never sweep a table smaller than this
+
 
 class Holdoff(Generic[T]):
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._until: dict[Hashable, tuple[float, T]] = {}
+        self._clock = clock
+        self._sweep_at = MIN_SWEEP
+
+    def __len__(self) -> int:
+        return len(self._until)
 
     def held(self, key: Hashable) -> T | None:
         entry = self._until.get(key)
         if entry is None:
             return None
-        if time.monotonic() >= entry[0]:
+        if self._clock() >= entry[0]:
             del self._until[key]
             return None
         return entry[1]
 
     def hold(self, key: Hashable, seconds: float, outcome: T) -> T:
-        self._until[key] = (time.monotonic() + seconds, outcome)
+        now = self._clock()
+        self._until[key] = (now + seconds, outcome)
+        if len(self._until) >= self._sweep_at:
+            self._until = {k: e for k, e in self._until.items() if e[0] > now}
+            self._sweep_at = max(MIN_SWEEP, 2 * len(self._until))
         return outcome
 
     def release(self, key: Hashable) -> None:
