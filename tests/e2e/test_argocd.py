@@ -16,7 +16,7 @@ import pytest
 
 from portico.domain.argocd import app_name, entity_label
 from portico.domain.refs import EntityKey
-from support.argocd import install_argo_crds
+from support.argocd import argo_crds, install_argo_crds
 from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity
@@ -380,3 +380,59 @@ def test_an_application_another_owner_labelled_is_never_written_over(
     mine = kubectl.get("application", name, "argocd")
     assert mine is not None
     assert mine["spec"]["source"]["repoURL"] == "https://github.com/acme/web.git"
+
+
+@pytest.mark.usefixtures("argocd")
+def test_argo_cd_reinstalled_while_portico_runs_is_followed_every_time(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """The flaky failure: a Component said `Missing Unknown` for an Application Argo CD
+    reported Healthy, because the Application watch had not started after Argo CD's CRD
+    appeared (kopf starts it only on a later CRD event of the group). Repeated: Argo CD's
+    Application CRD is removed and installed again, alone, and each time a new Component's
+    Application is re-created and its health reaches the Component."""
+    crd = argo_crds()[0]
+    assert crd.name == "application-crd.yaml"
+    figures = []
+    for attempt in range(3):
+        kubectl.run("delete", "-f", str(crd), "--wait=false")
+        # Argo CD's controller would finish its Applications' finalizers; play it until the
+        # CRD is gone (Portico re-applies its Applications meanwhile, as it should).
+        eventually(lambda: _crd_gone(kubectl), timeout=60, interval=0.5)
+        kubectl.run("apply", "--server-side", "-f", str(crd))
+        kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
+        name = f"again-{attempt}"
+        kubectl.apply(component(name), namespace)
+        app_name = application(namespace, name)
+        eventually(lambda app_name=app_name: _exists(kubectl, app_name), timeout=30)
+        start = time.monotonic()
+        kubectl.run(
+            "patch", "application", app_name, "-n", "argocd", "--type=merge",
+            "-p", json.dumps({"status": {"sync": {"status": "Synced"},
+                                         "health": {"status": "Healthy"}}}),
+        )  # fmt: skip
+
+        def followed(name: str = name) -> None:
+            row = kubectl.run("get", "component", name, "-n", namespace, "--no-headers")
+            assert row.stdout.split()[4:6] == ["Healthy", "Synced"], row.stdout
+
+        eventually(followed, timeout=10)
+        figures.append(time.monotonic() - start)
+    print(
+        "\nApplication status -> Component after reinstalling Argo CD's CRD: "
+        + ", ".join(f"{f * 1000:.0f} ms" for f in figures)
+    )
+
+
+def _exists(kubectl: Kubectl, app_name: str) -> None:
+    assert kubectl.get("application", app_name, "argocd") is not None, "no Application yet"
+
+
+def _crd_gone(kubectl: Kubectl) -> None:
+    for app in kubectl.run("get", "applications", "-A", "-o", "name", check=False).stdout.split():
+        kubectl.run(
+            "patch", app, "-n", "argocd", "--type=merge",
+            "-p", '{"metadata": {"finalizers": null}}', check=False,
+        )  # fmt: skip
+    found = kubectl.run("get", "crd", "applications.argoproj.io", check=False)
+    assert found.returncode != 0, "Argo CD's Application CRD is still there"

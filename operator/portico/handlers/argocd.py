@@ -1,29 +1,17 @@
-"""Argo CD: watch Applications (never polled) and Argo CD's CRD, and index namespaces'
-labels for the guardrails."""
+"""Argo CD: Argo CD's CRD (its events wake Portico's own Application watch, in
+reconcilers/app_watch.py), the Components an Application concerns, and namespaces' labels
+for the tenancy rules."""
 
 from typing import Any
 
 import kopf
 
-from portico.domain.argocd import APP_NAME_ANNOTATION, AppView, app_from_body, app_name
+from portico.domain.argocd import APP_NAME_ANNOTATION, app_name
 from portico.domain.refs import EntityKey
 from portico.handlers.views import view_of
 from portico.models.kinds import GROUP, VERSION
 from portico.reconcilers.argocd import GROUP as ARGO_GROUP
 from portico.reconcilers.argocd import PLURAL as ARGO_PLURAL
-from portico.reconcilers.argocd import VERSION as ARGO_VERSION
-
-
-@kopf.index(ARGO_GROUP, ARGO_VERSION, ARGO_PLURAL)
-def applications(body: kopf.Body, **_: Any) -> dict[tuple[str, str], AppView]:
-    app = app_from_body(body)
-    return {(app.namespace, app.name): app}
-
-
-@kopf.on.event(ARGO_GROUP, ARGO_VERSION, ARGO_PLURAL)
-async def on_application(*, body: kopf.Body, memo: Any, **kwargs: Any) -> None:
-    memo.engine.bind(kwargs)
-    memo.engine.observe_application(app_from_body(body))
 
 
 @kopf.index("", "v1", "namespaces")
@@ -56,4 +44,5 @@ async def on_argocd_crd(*, memo: Any, **kwargs: Any) -> None:
     """Argo CD installed (or removed) while Portico runs: re-decide every Component now."""
     memo.engine.bind(kwargs)
     memo.engine.argocd.forget_installed()
+    memo.engine.app_watch.wake()
     memo.engine.requeue("component")

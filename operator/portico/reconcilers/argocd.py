@@ -119,7 +119,11 @@ class ArgoCDStep:
         self._projects: dict[tuple[str, str], dict[str, Any]] = {}
 
     def forget_installed(self) -> None:
+        """Argo CD's CRD changed (installed, removed, reinstalled): what Portico applied may
+        be gone with it, so nothing it remembers applying counts any more."""
         self._installed = False
+        self._applied.clear()
+        self._projects.clear()
 
     async def installed(self) -> bool:
         """Is Argo CD's Application CRD served? A 'yes' is remembered; a 'no' is asked again

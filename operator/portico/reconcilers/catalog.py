@@ -33,6 +33,7 @@ from portico.metrics import HEALTH_TRANSITIONS, RECONCILE_SECONDS, RECONCILES, S
 from portico.models.config import OperatorConfig
 from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.alerts import AlertPoller
+from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.queue import WorkQueue
@@ -68,12 +69,18 @@ class IndexGraph:
 
     entities: EntityKey -> EntityView; edges: target EntityKey -> edges pointing at it;
     workloads: namespace -> WorkloadView; watchers: namespace -> Components observing it;
-    applications: (namespace, name) -> AppView; app_watchers: Application name ->
-    Components naming it; namespaces: name -> labels. Missing indexes read as empty.
+    app_watchers: Application name -> Components it concerns; namespaces: name -> labels.
+    Missing indexes read as empty. Applications come from Portico's own watch
+    (reconcilers/app_watch.py), not from a kopf index.
     """
 
-    def __init__(self, indexes: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        indexes: Mapping[str, Any],
+        applications: Callable[[str, str], AppView | None] | None = None,
+    ) -> None:
         self._ix = indexes
+        self._applications = applications
 
     def _all(self, index: str, key: Any) -> list[Any]:
         store = (self._ix.get(index) or {}).get(key)
@@ -91,8 +98,7 @@ class IndexGraph:
         return [edge for group in self._all("edges", key) for edge in group]
 
     def application(self, namespace: str, name: str) -> AppView | None:
-        app: AppView | None = self._one("applications", (namespace, name))
-        return app
+        return self._applications(namespace, name) if self._applications else None
 
     def namespace_labels(self, namespace: str) -> dict[str, str]:
         return dict(self._one("namespaces", namespace) or {})
@@ -128,6 +134,7 @@ class CatalogEngine:
         self.renderers = Renderers()
         skeletons = SkeletonSource(kube)
         self.argocd = ArgoCDStep(kube)
+        self.app_watch = ApplicationWatch(kube, self._application_changed)
         self.scaffold = ScaffoldStep(kube, config_namespace, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
@@ -153,7 +160,12 @@ class CatalogEngine:
     def bind(self, indexes: Mapping[str, Any]) -> None:
         """Attach kopf's live indexes by name (the same objects on every call)."""
         if self.graph is None:
-            self.graph = IndexGraph(indexes)
+            self.graph = IndexGraph(indexes, self.app_watch.get)
+
+    def _application_changed(self, before: AppView | None, after: AppView | None) -> None:
+        for app in (before, after):
+            if app is not None:
+                self.observe_application(app)
 
     def observe_application(self, app: AppView) -> None:
         """Queue the Component an Application belongs to, and those that name it with
@@ -245,12 +257,14 @@ class CatalogEngine:
 
     # --- workers ------------------------------------------------------------------
     def start(self) -> None:
+        self.app_watch.start()
         self._tasks = [
             asyncio.create_task(self._work(), name=f"portico-worker-{i}")
             for i in range(self._workers)
         ]
 
     async def stop(self) -> None:
+        await self.app_watch.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
