@@ -44,3 +44,30 @@ def test_expired_holds_of_keys_never_asked_again_are_dropped() -> None:
         clock.now += 2
     assert len(holdoff) <= 2 * (len(live) + 1) + 64
     assert all(holdoff.held(key) == "waiting" for key in live)  # live holds are kept
+
+
+async def test_held_call_calls_out_only_when_no_hold_is_in_force() -> None:
+    from dataclasses import dataclass
+
+    from portico.reconcilers.holdoff import held_call
+
+    @dataclass(frozen=True)
+    class Outcome:
+        retry_after: float | None
+
+    now = [0.0]
+    holdoff: Holdoff[Outcome] = Holdoff(clock=lambda: now[0])
+    calls: list[Outcome] = []
+
+    async def call(result: Outcome) -> Outcome:
+        calls.append(result)
+        return result
+
+    failing = Outcome(30.0)
+    assert await held_call(holdoff, "k", lambda: call(failing)) is failing
+    assert await held_call(holdoff, "k", lambda: call(Outcome(None))) is failing  # held
+    assert len(calls) == 1
+    now[0] = 31.0
+    done = Outcome(None)
+    assert await held_call(holdoff, "k", lambda: call(done)) is done
+    assert len(holdoff) == 0  # a success releases the hold

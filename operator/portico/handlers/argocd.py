@@ -8,7 +8,6 @@ import kopf
 
 from portico.domain.argocd import APP_NAME_ANNOTATION, app_name
 from portico.domain.refs import EntityKey
-from portico.handlers.views import view_of
 from portico.models.kinds import GROUP, VERSION
 from portico.reconcilers.argocd import GROUP as ARGO_GROUP
 from portico.reconcilers.argocd import PLURAL as ARGO_PLURAL
@@ -20,12 +19,12 @@ def namespaces(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, 
 
 
 @kopf.index(GROUP, VERSION, "components")
-def app_watchers(body: kopf.Body, **_: Any) -> dict[str, EntityKey]:
+def app_watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
     """Components an Application's events concern, by its name: the one Portico's name for
     the Component would give (so an Application of another owner at that name re-queues it
     when it changes or goes, ending an ApplicationConflict at once), and the one named with
     Backstage's argocd/app-name annotation."""
-    view = view_of(body)
+    view = memo.views.view_of(body)
     found = {app_name(view.key): view.key}
     named = view.annotations.get(APP_NAME_ANNOTATION)
     if named:

@@ -11,24 +11,23 @@ import kopf
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
-from portico.handlers.views import forget, view_of
 from portico.models.kinds import GROUP, KINDS, VERSION
 
 
-def entities(body: kopf.Body, **_: Any) -> dict[EntityKey, EntityView]:
-    view = view_of(body)
+def entities(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, EntityView]:
+    view = memo.views.view_of(body)
     return {view.key: view}
 
 
-def edges(body: kopf.Body, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
+def edges(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
     by_target: dict[EntityKey, list[Edge]] = {}
-    for edge in view_of(body).edges:
+    for edge in memo.views.view_of(body).edges:
         by_target.setdefault(edge.target, []).append(edge)
     return {target: tuple(group) for target, group in by_target.items()}
 
 
-def watchers(body: kopf.Body, **_: Any) -> dict[str, EntityKey]:
-    view = view_of(body)
+def watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
+    view = memo.views.view_of(body)
     return {view.kubernetes.namespace: view.key} if view.kubernetes is not None else {}
 
 
@@ -37,9 +36,9 @@ async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> N
     engine = memo.engine
     engine.bind(kwargs)
     deleted = type == "DELETED"
-    engine.observe(view_of(body), deleted=deleted)
+    engine.observe(memo.views.view_of(body), deleted=deleted)
     if deleted:
-        forget(body)
+        memo.views.forget(body)
 
 
 for _info in KINDS:

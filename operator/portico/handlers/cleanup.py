@@ -16,7 +16,6 @@ from typing import Any
 import kopf
 
 from portico.errors import PorticoError, TransientError
-from portico.handlers.views import view_of
 from portico.models.component import ComponentSpec
 from portico.models.kinds import GROUP, VERSION
 from portico.reconcilers.argocd import StillDeleting
@@ -62,7 +61,7 @@ async def cleanup_component(
 ) -> None:
     """Delete the Component's Application, its dashboard, and archive its repository if
     asked; the finalizer goes once nothing is left, or when the cleanup is given up."""
-    view = view_of(body)
+    view = memo.views.view_of(body)
     spec = view.spec
     if not isinstance(spec, ComponentSpec):
         return

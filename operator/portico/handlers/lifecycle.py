@@ -7,6 +7,7 @@ import kopf
 
 from portico.clients.kube import KubeClient
 from portico.config import from_env
+from portico.handlers.views import ViewCache
 from portico.metrics import register_catalog_collector
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.catalog import CatalogEngine
@@ -51,6 +52,7 @@ async def startup(
     config = from_env()
     configure(settings)
     settings.peering.lifetime = config.peering_lifetime
+    memo.views = ViewCache()  # one parse per object version, for every handler
     memo.kube = KubeClient.from_environment()
     if config.peering and await memo.kube.ensure_peering(config.peering):
         logger.info("created the ClusterKopfPeering %r", config.peering)

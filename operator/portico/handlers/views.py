@@ -6,7 +6,8 @@ asks `view_of`, and only the first parses. The cache is a bounded LRU (uid ->
 correctness concern. It is large enough to keep every object of a big catalog across
 kopf's periodic re-lists (same resourceVersion: no re-parse), and `forget` drops a deleted
 object at once; an object deleted while the watch was down is not announced by kopf, and
-ages out of the LRU instead.
+ages out of the LRU instead. One lives in kopf's memo (`memo.views`, made at startup), not
+in a module global.
 """
 
 from collections import OrderedDict
@@ -42,16 +43,3 @@ class ViewCache:
 
     def forget(self, body: Mapping[str, Any]) -> None:
         self._views.pop(body.get("metadata", {}).get("uid", ""), None)
-
-
-# The process's cache. It holds no loop-bound resources, so one per process is safe; kopf
-# passes `memo` to index functions too, so it could live there (`memo.views`) instead.
-_cache = ViewCache()
-
-
-def view_of(body: Mapping[str, Any]) -> EntityView:
-    return _cache.view_of(body)
-
-
-def forget(body: Mapping[str, Any]) -> None:
-    _cache.forget(body)

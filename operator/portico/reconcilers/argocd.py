@@ -32,11 +32,11 @@ from portico.domain.delivery import (
 )
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
+from portico.domain.templates import template_of
 from portico.domain.tenancy import Refusal, tenant_for
 from portico.errors import Conflict, ExternalError, NotFound, TransientError
 from portico.models.component import ArgoCD, ComponentSpec
 from portico.models.config import OperatorConfig
-from portico.models.template import TemplateSpec
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.steps import StepContext
 
@@ -74,14 +74,8 @@ def project_path(namespace: str, name: str) -> str:
 
 
 def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
-    spec = view.spec
-    if not isinstance(spec, ComponentSpec) or spec.scaffold is None:
-        return None
-    ref = spec.scaffold.template_ref
-    template = graph.get(EntityKey("template", ref.namespace or view.key.namespace, ref.name))
-    if template is None or not isinstance(template.spec, TemplateSpec):
-        return None
-    defaults = template.spec.defaults
+    template = template_of(view, graph)
+    defaults = template.defaults if template is not None else None
     return defaults.deploy.argocd if defaults and defaults.deploy else None
 
 

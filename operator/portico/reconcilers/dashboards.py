@@ -27,7 +27,7 @@ from portico.errors import CleanupPending, Conflict, PorticoError, RejectedError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
-from portico.reconcilers.holdoff import Holdoff
+from portico.reconcilers.holdoff import Holdoff, held_call
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
 from portico.reconcilers.steps import StepContext
@@ -133,14 +133,10 @@ class DashboardStep:
     async def run(
         self, view: EntityView, graph: DashboardGraph, config: OperatorConfig
     ) -> StepOutcome | None:
-        held = self._holdoff.held((view.key, view.generation))
-        if held is not None:
-            return held  # Grafana failed recently: wait for the retry time
-        outcome = await self._run(view, graph, config)
-        if outcome is not None and outcome.retry_after:
-            return self._holdoff.hold((view.key, view.generation), outcome.retry_after, outcome)
-        self._holdoff.release((view.key, view.generation))
-        return outcome
+        # Grafana failed recently: the outcome it had, until the retry time.
+        return await held_call(
+            self._holdoff, (view.key, view.generation), lambda: self._run(view, graph, config)
+        )
 
     async def _run(
         self, view: EntityView, graph: DashboardGraph, config: OperatorConfig

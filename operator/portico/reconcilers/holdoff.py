@@ -12,10 +12,17 @@ amortised O(1) per call.
 """
 
 import time
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, Protocol, TypeVar
+
+
+class Retrying(Protocol):
+    @property
+    def retry_after(self) -> float | None: ...
+
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Retrying)
 
 MIN_SWEEP = 64  # never sweep a table smaller than this
 
@@ -48,3 +55,19 @@ class Holdoff(Generic[T]):
 
     def release(self, key: Hashable) -> None:
         self._until.pop(key, None)
+
+
+async def held_call(
+    holdoff: "Holdoff[R]", key: Hashable, call: Callable[[], Awaitable[R | None]]
+) -> R | None:
+    """The step's outcome, calling out only when no hold is in force: an outcome asking to
+    retry later is held until then, any other releases the hold. (The one hold-off wrapper
+    every step that calls an external system shares.)"""
+    held = holdoff.held(key)
+    if held is not None:
+        return held
+    outcome = await call()
+    if outcome is not None and outcome.retry_after:
+        return holdoff.hold(key, outcome.retry_after, outcome)
+    holdoff.release(key)
+    return outcome

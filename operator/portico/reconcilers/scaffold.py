@@ -45,7 +45,7 @@ from portico.metrics import RATE_LIMIT_WAITS, SCAFFOLDS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
-from portico.reconcilers.holdoff import Holdoff
+from portico.reconcilers.holdoff import Holdoff, held_call
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.secrets import read_token
 from portico.reconcilers.skeletons import SkeletonSource
@@ -157,25 +157,31 @@ class ScaffoldStep:
             return None
         template = template_view(view, graph)
         hold = (view.key, view.generation, template.generation if template else 0)
-        held = self._holdoff.held(hold)
-        if held is not None:
-            return held  # a rate limit, a backoff or a render limit is not over yet
+        # A rate limit, a backoff or a render limit that is not over: the outcome it had.
+        return await held_call(
+            self._holdoff, hold, lambda: self._attempt(view, spec, graph, config, now)
+        )
+
+    async def _attempt(
+        self,
+        view: EntityView,
+        spec: ComponentSpec,
+        graph: ScaffoldGraph,
+        config: OperatorConfig,
+        now: str,
+    ) -> StepOutcome:
         try:
-            outcome = await self._scaffold(view, spec, graph, config, now)
+            return await self._scaffold(view, spec, graph, config, now)
         except TransientError as e:
             wait = e.retry_after or 10.0
             if e.retry_after:
                 RATE_LIMIT_WAITS.labels(e.system).inc()
             SCAFFOLDS.labels("retrying").inc()
-            outcome = StepOutcome(
+            return StepOutcome(
                 [cond(SCAFFOLDED, None, "PublishRetrying", f"{e}; retrying in {wait:.0f}s")],
                 {},
                 wait,
             )
-        if outcome.retry_after:
-            return self._holdoff.hold(hold, outcome.retry_after, outcome)
-        self._holdoff.release(hold)
-        return outcome
 
     async def _scaffold(
         self,
