@@ -1,4 +1,10 @@
-"""Portico's own Prometheus metrics (prometheus-client), served on PORTICO_METRICS_PORT."""
+"""Portico's own Prometheus metrics (prometheus-client), served on PORTICO_METRICS_PORT.
+
+The counters and histograms are module-level, prometheus-client's idiom: a process has one
+registry, and a metric is process-wide the way a logger is. What depends on one running
+operator (the catalog collector, which reads the engine's graph) is registered at startup
+into kopf's memo and unregistered at cleanup, so no stale operator's graph is ever read.
+"""
 
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -66,11 +72,12 @@ class CatalogCollector(Collector):
         yield family
 
 
-_registered: list[CatalogCollector] = []
+def register_catalog_collector(graph: Callable[[], Any]) -> CatalogCollector:
+    """Count this operator's catalog at scrape time; keep the result to unregister it."""
+    collector = CatalogCollector(graph)
+    REGISTRY.register(collector)
+    return collector
 
 
-def register_catalog_collector(graph: Callable[[], Any]) -> None:
-    if not _registered:
-        collector = CatalogCollector(graph)
-        REGISTRY.register(collector)
-        _registered.append(collector)
+def unregister(collector: Collector) -> None:
+    REGISTRY.unregister(collector)

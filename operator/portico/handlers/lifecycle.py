@@ -8,7 +8,7 @@ import kopf
 from portico.clients.kube import KubeClient
 from portico.config import from_env
 from portico.handlers.views import ViewCache
-from portico.metrics import register_catalog_collector
+from portico.metrics import register_catalog_collector, unregister
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.catalog import CatalogEngine
 from portico.reconcilers.config_source import ConfigSource
@@ -71,7 +71,7 @@ async def startup(
     memo.config.start(await memo.config.load())
     memo.engine.alerts = AlertPoller(lambda: memo.config.current, memo.engine.requeue_alerting)
     memo.engine.alerts.start()
-    register_catalog_collector(lambda: memo.engine.graph)
+    memo.collector = register_catalog_collector(lambda: memo.engine.graph)
     memo.engine.start()
 
 
@@ -82,3 +82,4 @@ async def cleanup(*, memo: Any, **_: Any) -> None:
         await memo.engine.alerts.stop()
     await memo.engine.stop()
     await memo.kube.aclose()
+    unregister(memo.collector)
