@@ -4,7 +4,6 @@ with the same title survives; deletion removes ours; a Grafana outage is a condi
 heals, with no duplicate dashboards."""
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -101,14 +100,7 @@ def test_a_dashboard_per_component_in_its_systems_folder_written_once(
     generation = changed["metadata"]["generation"]
     assert generation > before, "the description change did not move the generation"
 
-    def reconciled_again() -> dict[str, Any]:
-        c = kubectl.condition("component", "cart", namespace, "DashboardReady")
-        assert c.get("observedGeneration") == generation, c
-        return c
-
-    waited = time.monotonic()
-    c = eventually(reconciled_again, timeout=30)
-    waited = time.monotonic() - waited
+    c, waited = kubectl.condition_at("component", "cart", namespace, "DashboardReady", generation)
     assert c["status"] == "True", c
     assert c["reason"] == "DashboardUpToDate", c
     # The dashboard step runs before that status write, so any save it made is in by now.

@@ -157,14 +157,7 @@ def test_a_component_scaffolds_one_repository_with_one_commit(
     generation = changed["metadata"]["generation"]
     assert generation > status["metadata"]["generation"]
 
-    def reconciled() -> dict[str, Any]:
-        c = kubectl.condition("component", "checkout", namespace, "Scaffolded")
-        assert c.get("observedGeneration") == generation, c
-        return c
-
-    waited = time.monotonic()
-    c = eventually(reconciled, timeout=30)
-    waited = time.monotonic() - waited
+    c, waited = kubectl.condition_at("component", "checkout", namespace, "Scaffolded", generation)
     assert c["status"] == "True", c
     assert github.commits("acme", repo) == [repository["commit"]]
     again = [(x.method, x.path) for x in github.calls[calls_before:] if repo in x.path]

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,3 +49,20 @@ class Kubectl:
             if c["type"] == type_:
                 return dict(c)
         raise AssertionError(f"{kind}/{name} has no {type_} condition yet: {obj.get('status')}")
+
+    def condition_at(
+        self, kind: str, name: str, namespace: str, type_: str, generation: int
+    ) -> tuple[dict[str, Any], float]:
+        """The condition once the operator has reconciled `generation` (its
+        observedGeneration), and how long that took: the one way to wait for a reconcile
+        that changes nothing else."""
+        from support.poll import eventually
+
+        def reconciled() -> dict[str, Any]:
+            c = self.condition(kind, name, namespace, type_)
+            assert c.get("observedGeneration") == generation, c
+            return c
+
+        started = time.monotonic()
+        found = eventually(reconciled, timeout=30)
+        return found, time.monotonic() - started
