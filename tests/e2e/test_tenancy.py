@@ -93,6 +93,7 @@ def test_an_option_shaped_git_url_runs_nothing(
         c = refused(kubectl, "component", f"c-{label}", hostile, "Scaffolded")
         assert c["reason"] == "URLNotAllowed", c
         assert "spec.publish.git.url" in c["message"]
+        assert "portico-config tenancy" in c["message"]
     c = refused(kubectl, "component", "c-up", namespace, "Scaffolded")
     assert c["reason"] == "URLNotAllowed"
     assert "starts with '-'" in c["message"]

@@ -125,7 +125,9 @@ def git_url_refusal(tenant: Tenant, url: str, config: OperatorConfig) -> Refusal
     problem = url_problem(url, allow_file=config.tenancy.allow_file_urls)
     if problem is not None:
         return Refusal(
-            "URLNotAllowed", f"spec.publish.git.url renders to {url[:200]!r}, which {problem}"
+            "URLNotAllowed",
+            f"spec.publish.git.url renders to {url[:200]!r}, which {problem}; {POLICY} "
+            "refuses such URLs for every namespace",
         )
     allowed = tenant.policy.publish.git_urls
     if any(fnmatch.fnmatchcase(url, tenant.expand(pattern)) for pattern in allowed):
@@ -192,7 +194,10 @@ def source_refusal(
         return None
     problem = url_problem(url, allow_file=allow_file)
     if problem is not None:
-        return Refusal("SourceNotAllowed", f"repository {url[:200]!r} {problem}")
+        return Refusal(
+            "SourceNotAllowed",
+            f"repository {url[:200]!r} {problem}; {POLICY} refuses such URLs for every namespace",
+        )
     allowed = allowed_sources(tenant)
     if any(fnmatch.fnmatchcase(url.lower(), pattern.lower()) for pattern in allowed):
         return None
