@@ -13,7 +13,11 @@ kubectl="$bin/kubectl"
 rm -rf "$state"
 "$py" -m portico_devcluster up --state-dir "$state" --bin-dir "$bin"
 "$kubectl" apply -f "$root/crds/" >/dev/null
-"$kubectl" wait --for=condition=Established --timeout=30s -f "$root/crds/" >/dev/null
+# kubectl wait errors out (rather than waits) while a new CRD has no conditions yet: retry.
+for _ in $(seq 30); do
+  "$kubectl" wait --for=condition=Established --timeout=10s -f "$root/crds/" >/dev/null 2>&1 && break
+  sleep 1
+done
 
 # No GitHub here: Templates that publish to GitHub go to local bare repositories instead.
 "$kubectl" create namespace portico-system --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null

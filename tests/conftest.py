@@ -61,9 +61,7 @@ def cluster(
         # The install as a cluster admin would do it: CRDs, RBAC, the operator's Deployment
         # (whose pods KWOK only pretends to run).
         kubectl.run("apply", "--server-side", "-k", str(ROOT / "deploy"))
-        kubectl.run(
-            "wait", "--for=condition=Established", "--timeout=30s", "-f", str(ROOT / "crds")
-        )
+        kubectl.wait_established(ROOT / "crds")
         yield local
     finally:
         local.stop()

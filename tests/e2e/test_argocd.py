@@ -401,7 +401,7 @@ def test_argo_cd_reinstalled_while_portico_runs_is_followed_every_time(
         # CRD is gone (Portico re-applies its Applications meanwhile, as it should).
         eventually(lambda: _crd_gone(kubectl), timeout=60, interval=0.5)
         kubectl.run("apply", "--server-side", "-f", str(crd))
-        kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
+        kubectl.wait_established(crd)
         name = f"again-{attempt}"
         kubectl.apply(component(name), namespace)
         app_name = application(namespace, name)

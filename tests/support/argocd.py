@@ -4,6 +4,7 @@ import subprocess
 from pathlib import Path
 
 from support.kubectl import Kubectl
+from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,4 +27,11 @@ def install_argo_crds(kubectl: Kubectl) -> None:
     kubectl.run("create", "namespace", "argocd", check=False)
     for crd in argo_crds():
         kubectl.run("apply", "--server-side", "-f", str(crd))
-        kubectl.run("wait", "--for=condition=Established", "--timeout=30s", "-f", str(crd))
+        kubectl.wait_established(crd)
+    # Established is not yet served by discovery everywhere: wait until kubectl can use both.
+    eventually(lambda: _served(kubectl), timeout=30)
+
+
+def _served(kubectl: Kubectl) -> None:
+    found = kubectl.run("get", "applications,appprojects", "-A", check=False)
+    assert found.returncode == 0, found.stderr

@@ -66,3 +66,17 @@ class Kubectl:
         started = time.monotonic()
         found = eventually(reconciled, timeout=30)
         return found, time.monotonic() - started
+
+    def wait_established(self, path: Path) -> None:
+        """`kubectl wait --for=condition=Established` on CRD manifests, retried: kubectl
+        errors out instead of waiting while a new CRD has no conditions at all yet."""
+        from support.poll import eventually
+
+        def established() -> None:
+            done = self.run(
+                "wait", "--for=condition=Established", "--timeout=10s", "-f", str(path),
+                check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+
+        eventually(established, timeout=60, interval=0.5)
