@@ -16,10 +16,13 @@ import pytest
 
 from portico.domain.argocd import app_name, entity_label
 from portico.domain.refs import EntityKey
+from portico_devcluster.cluster import LocalCluster
 from support.argocd import argo_crds, install_argo_crds
+from support.audit import flush_marker, writes_to
 from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity
+from support.operator import OperatorProcess
 from support.poll import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -437,3 +440,37 @@ def _crd_gone(kubectl: Kubectl) -> None:
         )  # fmt: skip
     found = kubectl.run("get", "crd", "applications.argoproj.io", check=False)
     assert found.returncode != 0, "Argo CD's Application CRD is still there"
+
+
+@pytest.mark.usefixtures("argocd")
+def test_a_restarted_operator_rewrites_no_component_that_deploys(
+    kubectl: Kubectl, namespace: str, cluster: LocalCluster, operator: OperatorProcess
+) -> None:
+    """Applications come from Portico's own watch, not a kopf index: workers wait for its
+    first list, so a restart does not report every Application Missing and write it back."""
+    kubectl.apply(component("steady"), namespace)
+    app_name = application(namespace, "steady")
+    eventually(lambda: _exists(kubectl, app_name), timeout=30)
+    kubectl.run(
+        "patch", "application", app_name, "-n", "argocd", "--type=merge",
+        "-p", json.dumps({"status": {"sync": {"status": "Synced"},
+                                     "health": {"status": "Healthy"}}}),
+    )  # fmt: skip
+    eventually(lambda: _columns(kubectl, namespace, "steady", "Healthy", "Synced"))
+    marker = flush_marker(kubectl, cluster.audit_log, namespace)
+    operator.stop()
+    operator.start()
+    kubectl.apply(component("after-restart"), namespace)  # caught up once this one is applied
+    eventually(lambda: _exists(kubectl, application(namespace, "after-restart")), timeout=30)
+    flush_marker(kubectl, cluster.audit_log, namespace)
+    rewritten = writes_to(
+        cluster.audit_log, "components", "steady", namespace,
+        after_marker=marker, operator_only=True,
+    )  # fmt: skip
+    assert rewritten == [], [w["requestURI"] for w in rewritten]
+    _columns(kubectl, namespace, "steady", "Healthy", "Synced")
+
+
+def _columns(kubectl: Kubectl, namespace: str, name: str, health: str, sync: str) -> None:
+    row = kubectl.run("get", "component", name, "-n", namespace, "--no-headers")
+    assert row.stdout.split()[4:6] == [health, sync], row.stdout

@@ -45,6 +45,14 @@ class ApplicationWatch:
         self._task: asyncio.Task[None] | None = None
         self.apps: dict[Key, AppView] = {}
         self.served = False
+        self._synced = asyncio.Event()  # the first answer: listed, or not installed
+
+    async def wait_synced(self, seconds: float) -> bool:
+        """Wait for the first list (or for discovery to say Argo CD is absent), at most
+        `seconds`: reconciling before it would report every Application Missing once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._synced.wait(), seconds)
+        return self._synced.is_set()
 
     def get(self, namespace: str, name: str) -> AppView | None:
         return self.apps.get((namespace, name))
@@ -70,6 +78,7 @@ class ApplicationWatch:
             if not await self._kube.resource_exists(GROUP, VERSION, PLURAL):
                 self._replace({})
                 self.served = False
+                self._synced.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
                 wait = min(wait * 2, self._max_wait)
@@ -78,6 +87,7 @@ class ApplicationWatch:
             try:
                 version = await self._list()
                 self.served = True
+                self._synced.set()
                 while True:  # each watch ends after its timeout; go on from where it was
                     started = asyncio.get_running_loop().time()
                     version = await self._watch(version)

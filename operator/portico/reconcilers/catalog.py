@@ -48,6 +48,7 @@ log = logging.getLogger("portico.catalog")
 # one write: a burst of creates otherwise rewrites every System once per member (the
 # benchmark measured ~7 writes per System at 0.05 s).
 ROLLUP_DELAY = 0.25  # seconds
+APPS_SYNC_SECONDS = 15.0  # at most this long at start for the first list of Applications
 
 
 def _older(seen: str, produced: str) -> bool:
@@ -271,6 +272,10 @@ class CatalogEngine:
         self._tasks = []
 
     async def _work(self) -> None:
+        # Like kopf's index gate: no decision before Argo CD's Applications are known (a
+        # restart would otherwise report each one Missing, then write it back).
+        if not await self.app_watch.wait_synced(APPS_SYNC_SECONDS):
+            log.warning("Argo CD Applications not listed after %.0fs; going on", APPS_SYNC_SECONDS)
         while True:
             key = await self.queue.get()
             result = "error"
