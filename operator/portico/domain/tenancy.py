@@ -44,6 +44,16 @@ class Tenant:
     def expand(self, pattern: str) -> str:
         return pattern.replace(SELF, self.namespace)
 
+    def allows(self, value: str, patterns: Iterable[str], *, fold_case: bool = False) -> bool:
+        """Does any glob (with `$self` expanded) match `value`?"""
+        for pattern in patterns:
+            wanted = self.expand(pattern)
+            if fold_case:
+                value, wanted = value.lower(), wanted.lower()
+            if fnmatch.fnmatchcase(value, wanted):
+                return True
+        return False
+
 
 def tenant_for(namespace: str, labels: Mapping[str, str], config: OperatorConfig) -> Tenant:
     """The first rule whose namespaces (names or globs) or selector match; else the default."""
@@ -67,7 +77,7 @@ def _shown(items: Iterable[str]) -> str:
 # --- publishing ---------------------------------------------------------------------------
 def github_owner_refusal(tenant: Tenant, owner: str) -> Refusal | None:
     allowed = tenant.policy.publish.github_owners
-    if any(fnmatch.fnmatchcase(owner.lower(), pattern.lower()) for pattern in allowed):
+    if tenant.allows(owner, allowed, fold_case=True):
         return None
     return Refusal(
         "OwnerNotAllowed",
@@ -130,7 +140,7 @@ def git_url_refusal(tenant: Tenant, url: str, config: OperatorConfig) -> Refusal
             "refuses such URLs for every namespace",
         )
     allowed = tenant.policy.publish.git_urls
-    if any(fnmatch.fnmatchcase(url, tenant.expand(pattern)) for pattern in allowed):
+    if tenant.allows(url, allowed):
         return None
     return Refusal(
         "URLNotAllowed",
@@ -142,7 +152,7 @@ def git_url_refusal(tenant: Tenant, url: str, config: OperatorConfig) -> Refusal
 # --- observing ----------------------------------------------------------------------------
 def observe_refusal(tenant: Tenant, target: str) -> Refusal | None:
     allowed = tenant.policy.observe.namespaces
-    if any(fnmatch.fnmatchcase(target, tenant.expand(pattern)) for pattern in allowed):
+    if tenant.allows(target, allowed):
         return None
     return Refusal(
         "NamespaceNotAllowed",
@@ -199,7 +209,7 @@ def source_refusal(
             f"repository {url[:200]!r} {problem}; {POLICY} refuses such URLs for every namespace",
         )
     allowed = allowed_sources(tenant)
-    if any(fnmatch.fnmatchcase(url.lower(), pattern.lower()) for pattern in allowed):
+    if tenant.allows(url, allowed, fold_case=True):
         return None
     return Refusal(
         "SourceNotAllowed",
