@@ -93,3 +93,29 @@ async def test_applications_are_found_listed_watched_and_relisted() -> None:
 
 async def _assert(ok: bool, message: str) -> None:
     assert ok, message
+
+
+async def test_a_crd_event_makes_discovery_asked_again_soon_not_after_the_backoff() -> None:
+    """The CRD handler wakes the watch a moment before discovery serves Applications: the
+    watch must look again within its shortest wait, whatever its backoff had grown to while
+    Argo CD was absent (the e2e flake: Missing for a minute after Argo CD was installed)."""
+    api = FakeApi()
+    http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(api.handle))
+    api.items = [app("one", "9")]
+    watch = ApplicationWatch(KubeClient(http), lambda a, b: None, min_wait=0.05, max_wait=60)
+    watch.start()
+    try:
+        await asyncio.sleep(1.6)  # absent for a while: the backoff has grown past 0.8 s
+        watch.wake()  # the CRD's event; discovery does not serve it yet
+        await asyncio.sleep(0.02)
+        api.served = True
+        found = asyncio.get_running_loop().time()
+
+        async def listed() -> None:
+            assert watch.get("argocd", "one") is not None
+
+        await eventually_async(listed, within=0.5)
+        assert asyncio.get_running_loop().time() - found < 0.5
+    finally:
+        await watch.stop()
+        await http.aclose()

@@ -37,9 +37,17 @@ class Expired(Exception):
 
 
 class ApplicationWatch:
-    def __init__(self, kube: KubeClient, on_change: OnChange, *, max_wait: float = 60.0) -> None:
+    def __init__(
+        self,
+        kube: KubeClient,
+        on_change: OnChange,
+        *,
+        min_wait: float = 1.0,
+        max_wait: float = 60.0,
+    ) -> None:
         self._kube = kube
         self._on_change = on_change
+        self._min_wait = min_wait
         self._max_wait = max_wait
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -72,7 +80,7 @@ class ApplicationWatch:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        wait = 1.0
+        wait = self._min_wait
         while True:
             self._wake.clear()
             if not await self._kube.resource_exists(GROUP, VERSION, PLURAL):
@@ -81,9 +89,11 @@ class ApplicationWatch:
                 self._synced.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
-                wait = min(wait * 2, self._max_wait)
+                # A CRD event comes a moment before discovery serves the resource: after a
+                # wake, look again soon (1 s, 2 s, ...) rather than after the grown backoff.
+                wait = self._min_wait if self._wake.is_set() else min(wait * 2, self._max_wait)
                 continue
-            wait = 1.0
+            wait = self._min_wait
             try:
                 version = await self._list()
                 self.served = True
