@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Tools the tests run for real, from Debian's packages: lua5.4 (Argo CD health checks) and
-# prometheus (the alert signal and Portico's own metrics).
+# Tools the tests and the demo run for real, from Debian's packages: lua5.4 (Argo CD health
+# checks, unit-tested standalone), prometheus (the alert signal and Portico's own metrics) and
+# redis-server (Argo CD's cache; Argo CD itself is built by hack/build-argocd.sh).
 # Installs what is missing when we may (root with apt-get); otherwise says how.
 set -u
 missing=()
 command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing ${missing[*]} (apt-get)" >&2

@@ -1,10 +1,12 @@
-"""`python -m portico_devcluster up|down`: the local control plane for `make demo`."""
+"""`python -m portico_devcluster up|down`: the local control plane for `make demo`, with real
+Argo CD beside it when asked (`--with-argocd`)."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
 
+from portico_devcluster.argocd import ArgoCDError, LocalArgoCD
 from portico_devcluster.cluster import ClusterError, LocalCluster, stop_detached
 
 
@@ -18,6 +20,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only etcd and kube-apiserver (no controller-manager, scheduler, KWOK)",
     )
+    parser.add_argument(
+        "--with-argocd",
+        action="store_true",
+        help="also run Argo CD (redis, repo-server, application-controller) against it",
+    )
+    parser.add_argument(
+        "--argocd-bin-dir",
+        type=Path,
+        default=os.environ.get("PORTICO_ARGOCD_BIN_DIR"),
+        help="hack/build-argocd.sh's output (default: $PORTICO_ARGOCD_BIN_DIR)",
+    )
+    parser.add_argument(
+        "--argocd-cm-patch",
+        type=Path,
+        help="patch argocd-cm as an admin would (deploy/argocd/argocd-cm-patch.yaml)",
+    )
     args = parser.parse_args(argv)
     if args.command == "down":
         stopped = stop_detached(args.state_dir)
@@ -26,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.bin_dir is None:
         print(
             "--bin-dir or PORTICO_BIN_DIR is required (see hack/build-binaries.sh)", file=sys.stderr
+        )
+        return 2
+    if args.with_argocd and args.argocd_bin_dir is None:
+        print(
+            "--argocd-bin-dir or PORTICO_ARGOCD_BIN_DIR is required with --with-argocd "
+            "(see hack/build-argocd.sh)",
+            file=sys.stderr,
         )
         return 2
     stop_detached(args.state_dir)
@@ -39,6 +64,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"kube-apiserver {cluster.version()} ready at {cluster.server}")
     print(f"kubeconfig: {cluster.kubeconfig}")
+    if args.with_argocd:
+        argocd = LocalArgoCD(
+            bin_dir=args.argocd_bin_dir,
+            state_dir=args.state_dir,
+            kubeconfig=cluster.kubeconfig,
+            kubectl=cluster.binary("kubectl"),
+            detach=True,
+            cm_patch=args.argocd_cm_patch,
+        )
+        try:
+            argocd.start()
+        except ArgoCDError as e:
+            print(f"Argo CD failed to start: {e}", file=sys.stderr)
+            stop_detached(args.state_dir)
+            return 1
+        print(
+            f"Argo CD application-controller and repo-server running (namespace argocd; "
+            f"logs: {args.state_dir}/argocd-*.log)"
+        )
     return 0
 
 

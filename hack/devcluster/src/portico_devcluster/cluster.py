@@ -3,16 +3,12 @@
 Random free ports, generated certificates, RBAC authorization, a service-account signing
 key, an admin kubeconfig, a wait on /readyz, and a stop that leaves no process behind:
 children are started in their own process group, and (unless detached for the demo) with
-PR_SET_PDEATHSIG so they die with the process that started them even if it is SIGKILLed.
+PR_SET_PDEATHSIG so they die with the process that started them even if it is SIGKILLed
+(portico_devcluster.processes).
 """
 
-import contextlib
-import ctypes
 import json
-import os
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import time
@@ -23,6 +19,9 @@ from pathlib import Path
 import yaml
 
 from portico_devcluster.certs import Certs, make_certs
+from portico_devcluster.processes import free_port, spawn, stop_all, stop_detached
+
+__all__ = ["ClusterError", "LocalCluster", "fake_node", "free_port", "stop_detached"]
 
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -47,20 +46,6 @@ AUDIT_POLICY = {
 
 class ClusterError(RuntimeError):
     """The control plane did not start; the message says which process and why."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: SIGKILL this child when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
-    os.setpgrp()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 FAKE_NODE_LABEL = "portico.dev/fake-node"
@@ -126,18 +111,7 @@ class LocalCluster:
 
     # --- start ----------------------------------------------------------------------
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = open(self.state_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child keeps it)
-        proc = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=self.detach,
-            preexec_fn=None if self.detach else _die_with_parent,
-        )
-        log.close()
-        self.processes[name] = proc
-        (self.state_dir / f"{name}.pid").write_text(str(proc.pid))
+        self.processes[name] = spawn(name, args, state_dir=self.state_dir, detach=self.detach)
 
     def start(self, timeout: float = 60.0) -> "LocalCluster":
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -332,52 +306,8 @@ class LocalCluster:
     # --- stop -----------------------------------------------------------------------
     def stop(self) -> None:
         """Stop every process (apiserver first), waiting for each; never raises."""
-        for name in reversed(list(self.processes)):
-            proc = self.processes.pop(name)
-            _terminate(proc.pid, proc)
-            (self.state_dir / f"{name}.pid").unlink(missing_ok=True)
+        stop_all(self.state_dir, self.processes)
 
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.state_dir, ignore_errors=True)
-
-
-def _terminate(pid: int, proc: subprocess.Popen[bytes] | None = None) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc is not None:
-            if proc.poll() is not None:
-                return
-        else:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.1)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    if proc is not None:
-        proc.wait()
-
-
-def stop_detached(state_dir: Path) -> list[str]:
-    """Stop a detached cluster (the demo) from its pid files; returns what was stopped."""
-    stopped = []
-    order = [
-        "portico",
-        "kwok",
-        "kube-scheduler",
-        "kube-controller-manager",
-        "kube-apiserver",
-        "etcd",
-    ]
-    for name in order:
-        pidfile = state_dir / f"{name}.pid"
-        if pidfile.exists():
-            with contextlib.suppress(ValueError):
-                _terminate(int(pidfile.read_text().strip()))
-                stopped.append(name)
-            pidfile.unlink(missing_ok=True)
-    return stopped
