@@ -29,6 +29,7 @@ venv: prereqs $(VENV)/.installed
 
 binaries: prereqs
 	@hack/build-binaries.sh >/dev/null
+	@hack/build-argocd.sh >/dev/null
 
 manifests: $(VENV)/.installed
 	$(BIN)/portico crds -o crds
@@ -45,17 +46,20 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed test-tools
 	$(BIN)/pytest tests/unit tests/contract -q
 
+# The control plane's and Argo CD's binaries, built once and cached outside the repo.
+BINS = PORTICO_BIN_DIR=$$(hack/build-binaries.sh) PORTICO_ARGOCD_BIN_DIR=$$(hack/build-argocd.sh)
+
 e2e: venv binaries test-tools
-	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/pytest tests/e2e -q -rA
+	$(BINS) $(BIN)/pytest tests/e2e -q -rA
 
 test-tools:
 	@hack/ensure-test-tools.sh
 
 test: venv binaries test-tools lint
-	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/pytest tests -q
+	$(BINS) $(BIN)/pytest tests -q
 
-demo: venv binaries
-	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) PORTICO_DEMO_DIR=$(DEMO_DIR) hack/demo.sh
+demo: venv binaries test-tools
+	$(BINS) PORTICO_DEMO_DIR=$(DEMO_DIR) hack/demo.sh
 
 demo-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m portico_devcluster down --state-dir $(DEMO_DIR); \

@@ -16,6 +16,7 @@ from fakes.github import FakeGitHub
 from fakes.grafana import FakeGrafana
 from portico_devcluster.cluster import LocalCluster, free_port
 from support.config import EXAMPLES, TRUSTED, write_config
+from support.gitops import GitOpsStack, gitops_stack
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
 from support.serviceaccount import service_account_kubeconfig
@@ -154,3 +155,25 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
     kubectl.run("create", "namespace", name)
     yield name
     kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="session")
+def gitops(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitOpsStack]:
+    """A second control plane with real Argo CD and its own Portico (support/gitops.py)."""
+    with gitops_stack(tmp_path_factory.mktemp("gitops-plane")) as stack:
+        yield stack
+        errors = [
+            line
+            for line in stack.operator.log().splitlines()
+            if " ERROR " in line and "will retry" not in line
+        ]
+        assert not errors, "the operator logged errors:\n" + "\n".join(errors[:20])
+
+
+@pytest.fixture
+def gitops_namespace(gitops: GitOpsStack) -> Iterator[str]:
+    """A fresh t-* namespace on the GitOps control plane."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    gitops.kubectl.run("create", "namespace", name)
+    yield name
+    gitops.kubectl.run("delete", "namespace", name, "--wait=false", check=False)
