@@ -5,6 +5,7 @@ refused with a condition naming the policy, and nothing happens: no file appears
 runs, no request reaches GitHub, no Application or AppProject is made, no other namespace's
 workloads are read. The matrix: option-shaped and file:// git URLs, GitHub owners, Argo CD
 projects, destinations and sources, observed namespaces, and what the editor may do directly.
+A namespace's labels, which rules select namespaces by, are followed as they change.
 """
 
 import json
@@ -17,6 +18,7 @@ import pytest
 
 from fakes.github import FakeGitHub
 from support.argocd import install_argo_crds
+from support.config import changed_config, with_rule
 from support.kubectl import Kubectl
 from support.manifests import entity
 from support.poll import eventually
@@ -237,3 +239,38 @@ def test_what_a_namespace_editor_may_and_may_not_do_directly(
     assert not can(kubectl, "create", "rolebindings", *ns)
     assert not can(kubectl, "create", "resourcequotas", *ns)
     assert not can(kubectl, "create", "clusterrolebindings")
+
+
+def test_a_namespace_label_a_rule_selects_allows_and_its_removal_refuses_again(
+    kubectl: Kubectl, hostile: str, namespace: str
+) -> None:
+    """Guardrails follow a namespace's labels (a rule's namespaceSelector) without anyone
+    touching the Component: labelled, the rule allows observing another namespace; the label
+    removed, the default policy refuses it again."""
+    label = f"portico.test/team-{uuid.uuid4().hex[:6]}"
+    rule = {
+        "namespaceSelector": {"matchLabels": {label: "payments"}},
+        "observe": {"namespaces": ["$self", namespace]},
+    }
+    with changed_config(kubectl, tenancy=with_rule(kubectl, rule)):
+        watcher = entity(
+            "Component", "watcher", type="service", lifecycle="production",
+            observe={"kubernetes": {"namespace": namespace}},
+        )  # fmt: skip
+        as_editor(kubectl, watcher, hostile)
+        c = refused(kubectl, "component", "watcher", hostile, "Observed")
+        assert c["reason"] == "NamespaceNotAllowed"
+        assert f"tenancy.default (no rule matches {hostile})" in c["message"]
+        kubectl.run("label", "namespace", hostile, f"{label}=payments")
+
+        def allowed() -> None:
+            c = kubectl.condition("component", "watcher", hostile, "Observed")
+            assert c["status"] == "True", c
+
+        eventually(allowed, timeout=30)
+        kubectl.run("label", "namespace", hostile, f"{label}-")
+        c = refused(kubectl, "component", "watcher", hostile, "Observed")
+        assert c["reason"] == "NamespaceNotAllowed"
+        obj = kubectl.get("component", "watcher", hostile)
+        assert obj is not None
+        assert obj["metadata"]["generation"] == 1, "the Component itself was never touched"

@@ -149,3 +149,33 @@ async def test_a_late_echo_of_an_earlier_write_causes_no_rewrite() -> None:
     index(entities, edges, make_body("Component", "a", spec, rv="11", status=first))  # late echo
     await engine.reconcile(key)
     assert len(patches) == 2
+
+
+async def test_a_namespaces_label_change_requeues_what_its_labels_may_decide() -> None:
+    """Tenancy rules select namespaces by label: a change of labels re-decides every entity
+    in the namespace, and the Components scaffolded from its Templates (elsewhere too).
+    Nothing else: not the first sight of a namespace, nor an unchanged one."""
+    engine, _, entities, edges = engine_with_fake_api()
+    spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
+    here = index(entities, edges, make_body("Component", "a", spec))
+    tmpl = index(entities, edges, make_body("Template", "t", {"owner": "group:team"}))
+    elsewhere = make_body(
+        "Component", "b", {**spec, "scaffold": {"templateRef": {"name": "t", "namespace": "shop"}}}
+    )
+    elsewhere["metadata"]["namespace"] = "other"
+    scaffolded = index(entities, edges, elsewhere)
+    index(entities, edges, {**make_body("Component", "c", spec), "metadata": {
+        "name": "c", "namespace": "unrelated", "uid": "c", "generation": 1}})  # fmt: skip
+    engine.observe_namespace("shop", {"team": "a"}, deleted=False)  # the initial list
+    engine.observe_namespace("shop", {"team": "a"}, deleted=False)  # e.g. its annotations
+    assert len(engine.queue) == 0
+    engine.observe_namespace("shop", {"team": "b"}, deleted=False)
+    queued = set()
+    while len(engine.queue):
+        key = await engine.queue.get()
+        queued.add(key)
+        engine.queue.done(key)
+    assert queued == {here.key, tmpl.key, scaffolded.key}
+    engine.observe_namespace("shop", {}, deleted=True)
+    engine.observe_namespace("shop", {"team": "c"}, deleted=False)  # made again: first sight
+    assert len(engine.queue) == 0

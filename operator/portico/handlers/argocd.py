@@ -1,6 +1,5 @@
 """Argo CD: Argo CD's CRD (its events wake Portico's own Application watch, in
-reconcilers/app_watch.py), the Components an Application concerns, and namespaces' labels
-for the tenancy rules."""
+reconcilers/app_watch.py), and the Components an Application concerns."""
 
 from typing import Any
 
@@ -11,11 +10,6 @@ from portico.domain.refs import EntityKey
 from portico.models.kinds import GROUP, VERSION
 from portico.reconcilers.argocd import GROUP as ARGO_GROUP
 from portico.reconcilers.argocd import PLURAL as ARGO_PLURAL
-
-
-@kopf.index("", "v1", "namespaces")
-def namespaces(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, str]]:
-    return {name: dict(labels)}
 
 
 @kopf.index(GROUP, VERSION, "components")

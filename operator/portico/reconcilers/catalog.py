@@ -36,6 +36,7 @@ from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.dashboards import DashboardStep
+from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.skeletons import SkeletonSource
@@ -63,61 +64,6 @@ def _older(seen: str, produced: str) -> bool:
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class IndexGraph:
-    """The catalog graph over kopf's indexes, by name: key -> collection of values.
-
-    entities: EntityKey -> EntityView; edges: target EntityKey -> edges pointing at it;
-    workloads: namespace -> WorkloadView; watchers: namespace -> Components observing it;
-    app_watchers: Application name -> Components it concerns; namespaces: name -> labels.
-    Missing indexes read as empty. Applications come from Portico's own watch
-    (reconcilers/app_watch.py), not from a kopf index.
-    """
-
-    def __init__(
-        self,
-        indexes: Mapping[str, Any],
-        applications: Callable[[str, str], AppView | None] | None = None,
-    ) -> None:
-        self._ix = indexes
-        self._applications = applications
-
-    def _all(self, index: str, key: Any) -> list[Any]:
-        store = (self._ix.get(index) or {}).get(key)
-        return list(store) if store else []
-
-    def _one(self, index: str, key: Any) -> Any:
-        found = self._all(index, key)
-        return found[0] if found else None
-
-    def get(self, key: EntityKey) -> EntityView | None:
-        view: EntityView | None = self._one("entities", key)
-        return view
-
-    def incoming(self, key: EntityKey) -> list[Edge]:
-        return [edge for group in self._all("edges", key) for edge in group]
-
-    def application(self, namespace: str, name: str) -> AppView | None:
-        return self._applications(namespace, name) if self._applications else None
-
-    def namespace_labels(self, namespace: str) -> dict[str, str]:
-        return dict(self._one("namespaces", namespace) or {})
-
-    def watchers(self, namespace: str) -> list[EntityView]:
-        """Components whose workloads live in `namespace`."""
-        views = (self.get(key) for key in self._all("watchers", namespace))
-        return [v for v in views if v is not None and v.kubernetes is not None]
-
-    def keys(self, kind: str) -> list[EntityKey]:
-        entities = self._ix.get("entities") or {}
-        return [key for key in entities if isinstance(key, EntityKey) and key.kind == kind]
-
-    def app_watchers(self, name: str) -> list[EntityKey]:
-        return self._all("app_watchers", name)
-
-    def workloads(self, namespace: str) -> list[WorkloadView]:
-        return self._all("workloads", namespace)
 
 
 class CatalogEngine:
@@ -153,6 +99,7 @@ class CatalogEngine:
         # key -> (resourceVersion our patch was based on, the one it produced, the status)
         self._written: dict[EntityKey, tuple[str, str, dict[str, Any]]] = {}
         self._workloads_seen: dict[tuple[str, str, str], WorkloadView] = {}
+        self._namespaces_seen: dict[str, dict[str, str]] = {}
         self.instance = socket.gethostname()
         self._tasks: list[asyncio.Task[None]] = []
         self.writes = 0
@@ -220,6 +167,23 @@ class CatalogEngine:
                 before is not None and selector.matches(before.labels)
             ):
                 self.queue.add(view.key)
+
+    def observe_namespace(self, name: str, labels: Mapping[str, str], *, deleted: bool) -> None:
+        """Tenancy rules select namespaces by label (namespaceSelector): when a namespace's
+        labels change, every entity in it is decided again, and so are the Components
+        scaffolded from its Templates (their namespace's rule decides where they publish).
+        The first sight of a namespace (the initial list, a new namespace) changes nothing."""
+        if deleted:
+            self._namespaces_seen.pop(name, None)
+            return
+        before, after = self._namespaces_seen.get(name), dict(labels)
+        self._namespaces_seen[name] = after
+        if before is None or before == after or self.graph is None:
+            return
+        for key in self.graph.in_namespace(name):
+            self.queue.add(key)
+            if key.kind == "template":
+                self._queue_sources(key)
 
     def observe(self, view: EntityView, *, deleted: bool) -> None:
         """Queue whatever this event may have changed."""

@@ -35,7 +35,7 @@ class StepContext:
     over kopf's indexes, the configuration in force, and the reconcile's clock."""
 
     view: EntityView
-    graph: Any  # reconcilers.catalog.IndexGraph; each step states the protocol it needs
+    graph: Any  # reconcilers.graph.IndexGraph; each step states the protocol it needs
     config: OperatorConfig
     now: str
 

@@ -1,0 +1,72 @@
+"""The catalog graph that decisions read: kopf's indexes, and Portico's own watch of Argo CD
+Applications, behind the small protocols each decision states (domain/status.Graph, the
+steps' own)."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from portico.domain.argocd import AppView
+from portico.domain.entity import EntityView
+from portico.domain.refs import EntityKey
+from portico.domain.relations import Edge
+from portico.domain.workloads import WorkloadView
+
+
+class IndexGraph:
+    """The catalog graph over kopf's indexes, by name: key -> collection of values.
+
+    entities: EntityKey -> EntityView; edges: target EntityKey -> edges pointing at it;
+    workloads: namespace -> WorkloadView; watchers: namespace -> Components observing it;
+    app_watchers: Application name -> Components it concerns; namespaces: name -> labels.
+    Missing indexes read as empty. Applications come from Portico's own watch
+    (reconcilers/app_watch.py), not from a kopf index.
+    """
+
+    def __init__(
+        self,
+        indexes: Mapping[str, Any],
+        applications: Callable[[str, str], AppView | None] | None = None,
+    ) -> None:
+        self._ix = indexes
+        self._applications = applications
+
+    def _all(self, index: str, key: Any) -> list[Any]:
+        store = (self._ix.get(index) or {}).get(key)
+        return list(store) if store else []
+
+    def _one(self, index: str, key: Any) -> Any:
+        found = self._all(index, key)
+        return found[0] if found else None
+
+    def get(self, key: EntityKey) -> EntityView | None:
+        view: EntityView | None = self._one("entities", key)
+        return view
+
+    def incoming(self, key: EntityKey) -> list[Edge]:
+        return [edge for group in self._all("edges", key) for edge in group]
+
+    def application(self, namespace: str, name: str) -> AppView | None:
+        return self._applications(namespace, name) if self._applications else None
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        return dict(self._one("namespaces", namespace) or {})
+
+    def watchers(self, namespace: str) -> list[EntityView]:
+        """Components whose workloads live in `namespace`."""
+        views = (self.get(key) for key in self._all("watchers", namespace))
+        return [v for v in views if v is not None and v.kubernetes is not None]
+
+    def keys(self, kind: str) -> list[EntityKey]:
+        entities = self._ix.get("entities") or {}
+        return [key for key in entities if isinstance(key, EntityKey) and key.kind == kind]
+
+    def in_namespace(self, namespace: str) -> list[EntityKey]:
+        """Every entity in a namespace (a scan: namespaces' labels change rarely)."""
+        entities = self._ix.get("entities") or {}
+        return [k for k in entities if isinstance(k, EntityKey) and k.namespace == namespace]
+
+    def app_watchers(self, name: str) -> list[EntityKey]:
+        return self._all("app_watchers", name)
+
+    def workloads(self, namespace: str) -> list[WorkloadView]:
+        return self._all("workloads", namespace)
