@@ -1,12 +1,15 @@
 """Argo CD delivery on a real API server with Argo CD's real Application CRD: the Application
 Portico writes is accepted as written, its sync and health reach the Component within a
 second or two (the test writes Application status as Argo CD's controller would), guardrails
-refuse what the admin did not allow and follow the ConfigMap live, and deletion honours
-deletionPolicy. Identities are injective (`a/b-c` and `a-b/c` get two Applications) and an
-Application at Portico's name that another owner labelled is never written over. Runs
-first: the no-CRD case needs a cluster without Argo CD."""
+refuse what the admin did not allow and follow the ConfigMap live, a Template's defaults
+deploy the Components scaffolded from it, and deletion honours deletionPolicy and explains
+what it waits for when no Argo CD controller acts (the way out it gives is run as given).
+Identities are injective (`a/b-c` and `a-b/c` get two Applications) and an Application at
+Portico's name that another owner labelled is never written over. Runs first: the no-CRD
+case needs a cluster without Argo CD."""
 
 import json
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,6 +299,139 @@ def test_delete_with_policy_orphan_keeps_the_deployed_resources(
 
 def gone(kubectl: Kubectl, kind: str, name: str, ns: str) -> None:
     assert kubectl.get(kind, name, ns) is None, f"{kind}/{name} still exists"
+
+
+def events(kubectl: Kubectl, namespace: str, name: str, reason: str) -> list[dict[str, Any]]:
+    """The Events about object `name` with `reason` (they outlive the object)."""
+    out = kubectl.run(
+        "get", "events", "-n", namespace, "-o", "json",
+        "--field-selector", f"involvedObject.name={name},reason={reason}",
+    )  # fmt: skip
+    items: list[dict[str, Any]] = json.loads(out.stdout)["items"]
+    return items
+
+
+def one_event(kubectl: Kubectl, namespace: str, name: str, reason: str) -> dict[str, Any]:
+    found = events(kubectl, namespace, name, reason)
+    assert len(found) == 1, f"{len(found)} {reason} Events: {[e['message'] for e in found]}"
+    assert found[0].get("count", 1) == 1, found[0]
+    return found[0]
+
+
+@pytest.mark.usefixtures("argocd")
+def test_a_deletion_no_argo_cd_finishes_explains_itself_and_the_way_out_works(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """Argo CD's CRDs without its controller: the Application keeps Argo CD's finalizer, so
+    the Component's deletion waits for ever. It says so (Deployed and Ready, a Normal Event
+    naming the Application), then, past argocd.unresponsiveSeconds, that Argo CD has not
+    removed it and how to get out (a Warning Event, once); the command it gives works."""
+    kubectl.apply(component("stuck"), namespace)
+    app = application(namespace, "stuck")
+    eventually(lambda: assert_condition(kubectl, namespace, "stuck", "Deployed", "True"))
+    kubectl.run("delete", "component", "stuck", "-n", namespace, "--wait=false")
+
+    def waiting() -> dict[str, Any]:
+        c = deployed(kubectl, "stuck", namespace)
+        assert c["reason"] == "WaitingForArgoCD", c
+        return c
+
+    c = eventually(waiting)
+    assert c["status"] == "False"
+    assert c["message"] == (
+        f"deleting: waiting for Argo CD to prune the resources of Application argocd/{app} "
+        "and remove it (deletionPolicy Delete)"
+    )
+    ready = kubectl.condition("component", "stuck", namespace, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "WaitingForArgoCD")
+    normal = eventually(lambda: one_event(kubectl, namespace, "stuck", "WaitingForArgoCD"))
+    assert normal["type"] == "Normal"
+    assert f"Application argocd/{app}" in normal["message"]
+
+    with changed_config(kubectl, argocd={"namespace": "argocd", "unresponsiveSeconds": 2}):
+
+        def not_responding() -> dict[str, Any]:
+            c = deployed(kubectl, "stuck", namespace)
+            assert c["reason"] == "ArgoCDNotResponding", c
+            return c
+
+        c = eventually(not_responding, timeout=30)
+        assert c["status"] == "False"
+        assert f"Argo CD has not removed Application argocd/{app} in " in c["message"]
+        assert "if no application-controller is running" in c["message"]
+        comp = kubectl.get("component", "stuck", namespace)
+        assert comp is not None
+        signal = next(s for s in comp["status"]["health"]["signals"] if s["source"] == "argocd")
+        assert (signal["status"], signal.get("reason")) == ("Unknown", "ArgoCDNotResponding")
+        assert signal["message"].startswith(
+            f"no Argo CD application-controller has reconciled Application argocd/{app} in "
+        )
+        assert signal["message"].endswith(
+            "is Argo CD's application-controller running and watching namespace argocd?"
+        )
+        warning = eventually(
+            lambda: one_event(kubectl, namespace, "stuck", "ArgoCDNotResponding"), timeout=30
+        )
+        assert warning["type"] == "Warning"
+        assert f"Application argocd/{app}" in warning["message"]
+        # The way out, exactly as the message gives it.
+        command = shlex.split(c["message"].rpartition("finalizer: ")[2])
+        assert command[:2] == ["kubectl", "-n"], command
+        kubectl.run(*command[1:])
+        eventually(lambda: gone(kubectl, "component", "stuck", namespace), timeout=20)
+    assert kubectl.get("application", app, "argocd") is None
+    one_event(kubectl, namespace, "stuck", "WaitingForArgoCD")  # still once each
+    one_event(kubectl, namespace, "stuck", "ArgoCDNotResponding")
+
+
+@pytest.mark.usefixtures("argocd")
+def test_a_templates_defaults_deploy_the_components_scaffolded_from_it(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    """No spec.deploy: the Template's defaults.deploy.argocd deploy the scaffolded repository;
+    `deploy: {}` (which the API server keeps) opts out."""
+    template = entity(
+        "Template",
+        "golden",
+        owner="group:platform",
+        skeleton={"files": [{"path": "deploy/README.md", "content": "{{ values.name }}\n"}]},
+        publish={"github": {"owner": "acme", "repoName": "{{ values.name }}"}},
+        defaults={"deploy": {"argocd": {"path": "deploy", "deletionPolicy": "Orphan"}}},
+    )
+    kubectl.apply(as_json(template), namespace)
+    for name, extra in (("golden-web", {}), ("golden-lib", {"deploy": {}})):
+        scaffolded = entity(
+            "Component", name, type="service", lifecycle="experimental",
+            scaffold={"templateRef": {"name": "golden"},
+                      "values": {"name": f"{name}-{namespace[2:]}"}},
+            **extra,
+        )  # fmt: skip
+        kubectl.apply(as_json(scaffolded), namespace)
+    eventually(lambda: assert_condition(kubectl, namespace, "golden-web", "Deployed", "True"))
+    web = kubectl.get("component", "golden-web", namespace)
+    assert web is not None
+    live = kubectl.get("application", application(namespace, "golden-web"), "argocd")
+    assert live is not None
+    assert live["spec"]["source"]["repoURL"] == web["status"]["repository"]["url"]
+    assert live["spec"]["source"]["path"] == "deploy"
+    assert live["metadata"]["annotations"]["portico.dev/deletion-policy"] == "Orphan"
+    assert (
+        web["status"]["argocd"]["application"] == f"argocd/{application(namespace, 'golden-web')}"
+    )
+
+    def scaffolded_lib() -> dict[str, Any]:
+        c = kubectl.condition("component", "golden-lib", namespace, "Scaffolded")
+        assert c["status"] == "True", c
+        return c
+
+    eventually(scaffolded_lib, timeout=30)
+    lib = kubectl.get("component", "golden-lib", namespace)
+    assert lib is not None
+    assert lib["spec"]["deploy"] == {}, "the API server kept the opt-out"
+    assert "Deployed" not in {c["type"] for c in lib["status"]["conditions"]}
+    assert kubectl.get("application", application(namespace, "golden-lib"), "argocd") is None
+    kubectl.run("delete", "component", "golden-web", "-n", namespace, "--timeout=20s")
+    assert kubectl.get("application", application(namespace, "golden-web"), "argocd") is None
 
 
 @pytest.mark.usefixtures("argocd")

@@ -114,6 +114,7 @@ def test_every_pair_of_keys_differs_in_dashboard_uid_and_tag() -> None:
 
 
 # --- the Application Portico applies, and the engine reading it back -----------------------
+NOW = "2026-01-01T00:00:00Z"
 CONFIG = OperatorConfig.model_validate(
     {"tenancy": {"rules": [{"namespaces": ["*"], "publish": {"githubOwners": ["acme"]}}]}}
 )
@@ -213,7 +214,7 @@ async def test_an_application_with_another_owners_label_is_not_applied_over() ->
     theirs["metadata"]["name"] = name  # as if the names had collided (or someone made it)
     kube, calls = fake_api()
     step = ArgoCDStep(kube)
-    out = await step.run(view, Graph({("argocd", name): app_from_body(theirs)}), CONFIG)
+    out = await step.run(view, Graph({("argocd", name): app_from_body(theirs)}), CONFIG, NOW)
     assert out is not None
     assert out.condition["status"] == "False"
     assert out.condition["reason"] == "ApplicationConflict"
@@ -229,7 +230,7 @@ async def test_an_application_nobody_labelled_is_not_applied_over_either() -> No
     handmade = {"metadata": {"name": name, "namespace": "argocd"}, "spec": {}}
     kube, calls = fake_api()
     out = await ArgoCDStep(kube).run(
-        view, Graph({("argocd", name): app_from_body(handmade)}), CONFIG
+        view, Graph({("argocd", name): app_from_body(handmade)}), CONFIG, NOW
     )
     assert out is not None
     assert out.condition["reason"] == "ApplicationConflict"
@@ -240,7 +241,7 @@ async def test_an_application_nobody_labelled_is_not_applied_over_either() -> No
 async def test_our_own_application_is_applied() -> None:
     view = component_view("shop", "checkout")
     kube, calls = fake_api()
-    out = await ArgoCDStep(kube).run(view, Graph({}), CONFIG)
+    out = await ArgoCDStep(kube).run(view, Graph({}), CONFIG, NOW)
     assert out is not None
     assert out.condition["reason"] == "ApplicationApplied"
     assert ("PATCH", app_path("argocd", app_name(view.key))) in calls
@@ -250,7 +251,7 @@ async def test_an_invalid_application_is_this_steps_condition_not_a_failed_recon
     """The API server's 422 (e.g. a label it refuses) becomes Deployed=False ApplyFailed."""
     view = component_view("shop", "checkout")
     kube, _ = fake_api(apply_status=422)
-    out = await ArgoCDStep(kube).run(view, Graph({}), CONFIG)
+    out = await ArgoCDStep(kube).run(view, Graph({}), CONFIG, NOW)
     assert out is not None
     assert out.condition["status"] == "False"
     assert out.condition["reason"] == "ApplyFailed"

@@ -43,7 +43,12 @@ API_VERSION = "argoproj.io/v1alpha1"
 
 @dataclass(frozen=True)
 class AppView:
-    """What the operator keeps of a watched Application."""
+    """What the operator keeps of a watched Application.
+
+    `reconciled` is whether any Argo CD application-controller ever acted on it (it wrote
+    status.reconciledAt, a sync or a health status), not the time it last did: that time
+    moves on every refresh, and keeping it would wake the Component each time for nothing.
+    """
 
     namespace: str
     name: str
@@ -51,7 +56,9 @@ class AppView:
     annotations: Mapping[str, str]
     spec: Mapping[str, Any]
     finalizers: tuple[str, ...]
-    deleting: bool
+    created_at: str | None  # metadata.creationTimestamp
+    deleted_at: str | None  # metadata.deletionTimestamp: deletion was requested then
+    reconciled: bool
     sync: str | None
     health: str | None
     health_message: str | None
@@ -60,11 +67,22 @@ class AppView:
     operation_message: str | None
     conditions: tuple[str, ...]
 
+    @property
+    def deleting(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def ref(self) -> str:
+        """`namespace/name`, as messages name it."""
+        return f"{self.namespace}/{self.name}"
+
 
 def app_from_body(body: Mapping[str, Any]) -> AppView:
     meta = body.get("metadata") or {}
     status = body.get("status") or {}
     operation = status.get("operationState") or {}
+    sync = (status.get("sync") or {}).get("status")
+    health = (status.get("health") or {}).get("status")
     return AppView(
         namespace=meta.get("namespace", ""),
         name=meta["name"],
@@ -74,9 +92,11 @@ def app_from_body(body: Mapping[str, Any]) -> AppView:
         },
         spec=dict(body.get("spec") or {}),
         finalizers=tuple(meta.get("finalizers") or ()),
-        deleting=bool(meta.get("deletionTimestamp")),
-        sync=(status.get("sync") or {}).get("status"),
-        health=(status.get("health") or {}).get("status"),
+        created_at=meta.get("creationTimestamp") or None,
+        deleted_at=meta.get("deletionTimestamp") or None,
+        reconciled=bool(status.get("reconciledAt") or sync or health),
+        sync=sync,
+        health=health,
         health_message=(status.get("health") or {}).get("message"),
         revision=(status.get("sync") or {}).get("revision"),
         operation_phase=operation.get("phase"),

@@ -23,7 +23,9 @@ from portico.domain.argocd import (
     entity_label,
     entity_ref,
 )
+from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
+from portico.domain.templates import Entities, template_key, template_of, template_view
 from portico.domain.tenancy import (
     Refusal,
     Tenant,
@@ -35,6 +37,7 @@ from portico.models.component import ArgoCD, ComponentSpec
 from portico.models.config import IN_CLUSTER, OperatorConfig
 
 TENANT_LABEL = "portico.dev/tenant"
+POLICY_ANNOTATION = "portico.dev/deletion-policy"
 
 # Namespaced kinds a namespace editor cannot write with Kubernetes' `edit` role, so neither
 # may Argo CD on their behalf: their own quota and limits, and RBAC inside the namespace.
@@ -47,14 +50,72 @@ NAMESPACE_BLACKLIST = (
 
 
 def effective_argocd(spec: ComponentSpec, template_defaults: ArgoCD | None) -> ArgoCD | None:
-    """The Component's deploy.argocd over its Template's defaults (fields it leaves unset)."""
-    own = spec.deploy.argocd if spec.deploy else None
-    if own is None:
-        return None
-    if template_defaults is None:
+    """How a Component deploys through Argo CD, or None when it does not.
+
+    - no `spec.deploy`: its Template's `defaults.deploy.argocd`, if it has one (a Component
+      scaffolded from such a Template deploys without saying so);
+    - `spec.deploy: {}` (deploy without argocd): not through Argo CD, whatever the Template says;
+    - `spec.deploy.argocd`: its fields over the Template's defaults, field by field (the
+      destination's fields too).
+    """
+    if spec.deploy is None:
+        return template_defaults
+    own = spec.deploy.argocd
+    if own is None or template_defaults is None:
         return own
-    base = template_defaults.model_dump(exclude_none=True)
-    return ArgoCD.model_validate({**base, **own.model_dump(exclude_unset=True, exclude_none=True)})
+    merged = _overlay(
+        template_defaults.model_dump(exclude_none=True),
+        own.model_dump(exclude_unset=True, exclude_none=True),
+    )
+    return ArgoCD.model_validate(merged)
+
+
+def _overlay(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = _overlay(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def template_defaults(view: EntityView, graph: Entities) -> ArgoCD | None:
+    """The `defaults.deploy.argocd` of the Template the Component is scaffolded from."""
+    template = template_of(view, graph)
+    defaults = template.defaults if template is not None else None
+    return defaults.deploy.argocd if defaults and defaults.deploy else None
+
+
+def deploy_settings(view: EntityView, graph: Entities) -> ArgoCD | None:
+    """`effective_argocd` of a Component in the catalog: every step and the cleanup ask this."""
+    spec = view.spec
+    if not isinstance(spec, ComponentSpec):
+        return None
+    return effective_argocd(spec, template_defaults(view, graph))
+
+
+def defaults_unknown(view: EntityView, graph: Entities) -> bool:
+    """Whether the deployment hangs on a Template that cannot be read: the Component sets no
+    `spec.deploy` and names a Template that is missing (or does not parse). Its defaults may
+    deploy it, so an Application made from them is neither changed nor deleted meanwhile."""
+    spec = view.spec
+    return (
+        isinstance(spec, ComponentSpec)
+        and spec.deploy is None
+        and template_key(view) is not None
+        and template_view(view, graph) is None
+    )
+
+
+def deletion_policy(settings: ArgoCD | None, app: AppView | None) -> str:
+    """deletionPolicy in force: the effective settings', else the one the Application was
+    applied with (its `portico.dev/deletion-policy` annotation), else Delete."""
+    if settings is not None:
+        return settings.deletion_policy or "Delete"
+    applied = app.annotations.get(POLICY_ANNOTATION) if app is not None else None
+    return applied if applied in ("Delete", "Orphan") else "Delete"
 
 
 PROJECT_SLUG_ANNOTATION = "github.com/project-slug"
@@ -116,7 +177,8 @@ def desired_application(
     if repo_url is None:
         return Refusal(
             "NoRepository",
-            "spec.deploy.argocd needs a repository: set spec.source or spec.scaffold",
+            "deploying through Argo CD (spec.deploy.argocd, or the Template's "
+            "defaults.deploy.argocd) needs a repository: set spec.source or spec.scaffold",
         )
     project = project_for(tenant, argocd.project)
     if isinstance(project, Refusal):
@@ -138,7 +200,7 @@ def desired_application(
         "namespace": config.argocd.namespace,
         "labels": {MANAGED_BY: "portico", ENTITY_LABEL: entity_label(key)},
         "annotations": {
-            "portico.dev/deletion-policy": policy,
+            POLICY_ANNOTATION: policy,
             ENTITY_REF_ANNOTATION: entity_ref(key),
         },
     }

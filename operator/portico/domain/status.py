@@ -14,6 +14,7 @@ from portico.domain.argocd import (
     argocd_signal,
     argocd_status,
 )
+from portico.domain.argocd_waits import unreconciled
 from portico.domain.conditions import (
     OBSERVED,
     REFS_RESOLVED,
@@ -23,6 +24,7 @@ from portico.domain.conditions import (
     summary_ready,
 )
 from portico.domain.definitions import CHECKS
+from portico.domain.delivery import deploy_settings
 from portico.domain.entity import EntityView
 from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
@@ -130,18 +132,19 @@ def _member_health(graph: Graph, refs: list[str]) -> list[tuple[str, str | None,
 
 
 def observed_application(
-    view: EntityView, config: OperatorConfig, deployed: tuple[str, str] | None
+    view: EntityView,
+    config: OperatorConfig,
+    deployed: tuple[str, str] | None,
+    deploys: bool = False,
 ) -> tuple[str, str] | None:
     """The Argo CD Application a Component reports on: the one Portico applied for it, else
-    one named by Backstage's `argocd/app-name` annotation (`name` or `namespace/name`)."""
+    one named by Backstage's `argocd/app-name` annotation (`name` or `namespace/name`), unless
+    the Component deploys through Argo CD itself (`deploys`: by its own spec.deploy.argocd or
+    its Template's defaults), whose Application is the one Portico applies or none."""
     if deployed is not None:
         return deployed
     named = view.annotations.get(APP_NAME_ANNOTATION)
-    if (
-        named
-        and isinstance(view.spec, ComponentSpec)
-        and not (view.spec.deploy and view.spec.deploy.argocd)
-    ):
+    if named and isinstance(view.spec, ComponentSpec) and not deploys:
         namespace, _, name = named.rpartition("/")
         return (namespace or config.argocd.namespace, name)
     return None
@@ -170,19 +173,29 @@ def health_signals(
     app: tuple[str, str] | None = None,
     alerts: AlertSnapshot | None = None,
     config: OperatorConfig | None = None,
+    now: str | None = None,
 ) -> list[Signal]:
-    """Every configured source's signal for this entity (sources later issues add go here)."""
+    """Every configured source's signal for this entity (sources later issues add go here).
+
+    With `now`, an Application no Argo CD controller has acted on for
+    `argocd.unresponsiveSeconds` gives an Unknown argocd signal (domain/argocd_waits.py).
+    """
     kind = view.key.kind
     signals: list[Signal] = []
+    config = config or OperatorConfig()
     if kind == "component":
-        workloads = workload_signal(view, graph, config or OperatorConfig())
+        workloads = workload_signal(view, graph, config)
         if workloads is not None:
             signals.append(workloads)
     if kind == "component" and view.alerts is not None:
         firing, error = alerts if alerts is not None else (None, "Prometheus is not configured")
         signals.append(alert_signal(view.alerts, firing, error))
     if kind == "component" and app is not None:
-        signals.append(argocd_signal(graph.application(*app), "/".join(app)))
+        live = graph.application(*app)
+        silent = None
+        if now is not None:
+            silent, _ = unreconciled(live, now, config.argocd.unresponsive_seconds)
+        signals.append(silent or argocd_signal(live, "/".join(app)))
     elif kind == "api":
         providers = _sources(incoming, "providesApi")
         if not providers:
@@ -235,11 +248,15 @@ def desired_status(
     wanted = [refs_condition(view, graph), *(conditions or [])]
     status: dict[str, Any] = {"observedGeneration": view.generation, **(fields or {})}
     kind = view.key.kind
-    app = observed_application(view, config, deployed_app) if kind == "component" else None
+    app = (
+        observed_application(view, config, deployed_app, deploy_settings(view, graph) is not None)
+        if kind == "component"
+        else None
+    )
     if app is not None:
         status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
-        signals = health_signals(view, graph, incoming, app, alerts, config)
+        signals = health_signals(view, graph, incoming, app, alerts, config, now)
         status["health"] = aggregate(signals, view.status.get("health"), now=now)
         observed = observed_condition(signals)
         if observed is not None:

@@ -4,7 +4,10 @@ Only Components with something to clean (an Argo CD Application, a repository to
 Grafana dashboard) carry the finalizer portico.dev/cleanup. Every cleanup runs on each
 attempt; while any of them fails (GitHub or Grafana down, a token missing) the finalizer
 stays and kopf retries, posting a Warning Event each time. Waiting for Argo CD to prune is
-not a failure and is never given up. Other failures are given up after
+not a failure and is never given up: a Normal Event `WaitingForArgoCD` names the Application
+when the wait starts, and a Warning Event `ArgoCDNotResponding` gives the way out when it
+lasts longer than `argocd.unresponsiveSeconds`, each once (docs/argocd.md). The Component's
+`Deployed` condition says the same meanwhile. Other failures are given up after
 CLEANUP_GIVE_UP_SECONDS, with a Warning Event that says what was left behind, so a broken
 integration cannot keep a namespace from being deleted forever.
 """
@@ -15,10 +18,11 @@ from typing import Any
 
 import kopf
 
+from portico.domain.argocd_waits import DeletionWait
 from portico.errors import PorticoError, TransientError
 from portico.models.component import ComponentSpec
 from portico.models.kinds import GROUP, VERSION
-from portico.reconcilers.argocd import StillDeleting
+from portico.reconcilers.argocd_deletion import StillDeleting
 
 CLEANUP_GIVE_UP_SECONDS = 3600.0
 RETRY_SECONDS = 30.0
@@ -35,17 +39,17 @@ def _needs_cleanup(spec: kopf.Spec, **_: Any) -> bool:
 
 async def run_cleanups(
     cleanups: list[tuple[str, Callable[[], Awaitable[None]]]],
-) -> tuple[list[str], float, bool]:
-    """Run every cleanup; (what failed, the shortest retry, whether Argo CD still prunes)."""
+) -> tuple[list[str], float, DeletionWait | None]:
+    """Run every cleanup; (what failed, the shortest retry, what Argo CD's pruning waits on)."""
     failures: list[str] = []
     delay = RETRY_SECONDS
-    pruning = False
+    pruning: DeletionWait | None = None
     for what, cleanup in cleanups:
         try:
             await cleanup()
         except StillDeleting as e:
             failures.append(str(e))
-            pruning = True
+            pruning = e.wait
             delay = min(delay, 5.0)
         except TransientError as e:
             failures.append(f"{what}: {e}")
@@ -57,26 +61,33 @@ async def run_cleanups(
 
 @kopf.on.delete(GROUP, VERSION, "components", when=_needs_cleanup, id="cleanup")
 async def cleanup_component(
-    *, body: kopf.Body, memo: Any, started: datetime.datetime, **_: Any
+    *, body: kopf.Body, memo: Any, started: datetime.datetime, **kwargs: Any
 ) -> None:
     """Delete the Component's Application, its dashboard, and archive its repository if
     asked; the finalizer goes once nothing is left, or when the cleanup is given up."""
+    engine = memo.engine
+    engine.bind(kwargs)  # kwargs carry kopf's live indexes: the Template's defaults decide too
     view = memo.views.view_of(body)
     spec = view.spec
     if not isinstance(spec, ComponentSpec):
         return
-    config = memo.config.current
+    config, at = memo.config.current, engine.now()
     cleanups: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if spec.scaffold and spec.scaffold.deletion_policy == "Archive":
-        cleanups.append(("archive", lambda: memo.engine.scaffold.archive(view, config)))
-    cleanups.append(("dashboard", lambda: memo.engine.dashboards.remove(view, config)))
-    cleanups.append(("argocd", lambda: memo.engine.argocd.cleanup(view.key, spec, config)))
+        cleanups.append(("archive", lambda: engine.scaffold.archive(view, config)))
+    cleanups.append(("dashboard", lambda: engine.dashboards.remove(view, config)))
+    cleanups.append(
+        ("argocd", lambda: engine.argocd_deletion.cleanup(view, engine.graph, config, at))
+    )
     failures, delay, pruning = await run_cleanups(cleanups)
     if not failures:
         return
+    if pruning is not None and engine.argocd_deletion.first_time(view.uid, pruning.reason):
+        kind = "Warning" if pruning.warning else "Normal"
+        kopf.event(body, type=kind, reason=pruning.reason, message=pruning.message)
     now = datetime.datetime.now(datetime.UTC)
     since = started if started.tzinfo else started.replace(tzinfo=datetime.UTC)
-    if not pruning and (now - since).total_seconds() > CLEANUP_GIVE_UP_SECONDS:
+    if pruning is None and (now - since).total_seconds() > CLEANUP_GIVE_UP_SECONDS:
         kopf.warn(
             body,
             reason="CleanupAbandoned",
@@ -84,6 +95,6 @@ async def cleanup_component(
             + "; ".join(failures),
         )
         return
-    if not pruning:
+    if pruning is None:
         kopf.warn(body, reason="CleanupPending", message="; ".join(failures))
     raise kopf.TemporaryError("; ".join(failures), delay=delay)

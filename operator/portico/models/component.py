@@ -131,7 +131,11 @@ class ComponentSpec(Model):
     description: Annotated[str | None, Field(max_length=4096)] = None
     scaffold: Scaffold | None = None
     source: Source | None = None
-    deploy: Deploy | None = None
+    deploy: Deploy | None = Field(
+        default=None,
+        description="GitOps delivery. Without it, a Component scaffolded from a Template "
+        "deploys as the Template's defaults.deploy say; deploy: {} opts out of them.",
+    )
     observe: Observe | None = None
 
 

@@ -4,6 +4,7 @@
 tenancy: {...}                      # what each namespace may make Portico do (models/tenancy.py)
 argocd:
   namespace: argocd                 # where Applications (and Portico's AppProjects) live
+  unresponsiveSeconds: 120          # then say no Argo CD controller acts (docs/argocd.md)
 github: {apiUrl: ..., tokenSecret: portico-github-token}
 scaffold: {maxFiles: 500, maxBytes: 5242880, renderSeconds: 10, renderMemoryMiB: 768}
 prometheus: {url: ..., interval: 30}
@@ -23,6 +24,15 @@ class _Config(BaseModel):
 
 class ArgoCDConfig(_Config):
     namespace: str = "argocd"
+    unresponsive_seconds: float = Field(
+        default=120.0,
+        ge=1,
+        le=86400,
+        alias="unresponsiveSeconds",
+        description="Seconds an Application may go without any Argo CD application-controller "
+        "acting on it (a new one never reconciled, a deleted one not removed) before "
+        "Components say ArgoCDNotResponding and how to get out of it.",
+    )
 
 
 class GithubConfig(_Config):

@@ -1,6 +1,9 @@
-"""Argo CD delivery, acted on: apply the desired Application, delete it on cleanup.
+"""Argo CD delivery, acted on: apply the desired Application, delete it when the Component
+no longer deploys, and say what a Component being deleted waits for. The deletion itself
+(handlers/cleanup.py) is in reconcilers/argocd_deletion.py.
 
-Decisions come from portico.domain.argocd; this module only talks to the API server.
+Decisions come from portico.domain.delivery, portico.domain.argocd and
+portico.domain.argocd_waits; this module only talks to the API server.
 Applications are server-side applied with the field manager `portico`, so Argo CD's own
 writes to them (status, operation) never conflict, and nothing is sent when what Portico
 owns already matches.
@@ -16,26 +19,28 @@ from portico.domain.argocd import (
     ENTITY_LABEL,
     ENTITY_REF_ANNOTATION,
     MANAGED_BY,
-    RESOURCES_FINALIZER,
     AppView,
     app_name,
     entity_label,
 )
+from portico.domain.argocd_waits import deletion_wait, unreconciled
 from portico.domain.conditions import DEPLOYED, cond
 from portico.domain.delivery import (
     TENANT_LABEL,
+    defaults_unknown,
+    deletion_policy,
+    deploy_settings,
     desired_application,
     desired_project,
-    effective_argocd,
     needs_apply,
     repository_url,
 )
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
-from portico.domain.templates import template_of
+from portico.domain.templates import template_key
 from portico.domain.tenancy import Refusal, tenant_for
 from portico.errors import Conflict, ExternalError, NotFound, TransientError
-from portico.models.component import ArgoCD, ComponentSpec
+from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.steps import StepContext
@@ -61,22 +66,12 @@ class DeployOutcome:
     retry_after: float | None = None  # refused by the API server: try again later
 
 
-class StillDeleting(Exception):
-    """Argo CD has not finished deleting the Application yet (raised to retry later)."""
-
-
 def app_path(namespace: str, name: str) -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
 
 
 def project_path(namespace: str, name: str) -> str:
     return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PROJECTS}/{name}"
-
-
-def template_defaults(view: EntityView, graph: DeployGraph) -> ArgoCD | None:
-    template = template_of(view, graph)
-    defaults = template.defaults if template is not None else None
-    return defaults.deploy.argocd if defaults and defaults.deploy else None
 
 
 CONFLICT_RETRY = 60.0  # seconds: the other owner's Application may go away
@@ -127,22 +122,27 @@ class ArgoCDStep:
         return self._installed
 
     async def __call__(self, ctx: StepContext) -> StepOutcome | None:
-        deploy = await self.run(ctx.view, ctx.graph, ctx.config)
+        deploy = await self.run(ctx.view, ctx.graph, ctx.config, ctx.now)
         if deploy is None:
             return None
         return StepOutcome([deploy.condition], {}, deploy.retry_after, deploy.application)
 
     async def run(
-        self, view: EntityView, graph: DeployGraph, config: OperatorConfig
+        self, view: EntityView, graph: DeployGraph, config: OperatorConfig, now: str
     ) -> DeployOutcome | None:
         spec = view.spec
-        if not isinstance(spec, ComponentSpec) or view.deleting:
+        if not isinstance(spec, ComponentSpec):
             return None
+        if view.deleting:
+            return deleting(view, graph, config, now)
         key = view.key
         namespace, name = config.argocd.namespace, app_name(key)
-        argocd = effective_argocd(spec, template_defaults(view, graph))
+        argocd = deploy_settings(view, graph)
         if argocd is None:
-            await self._remove_unwanted(key, graph.application(namespace, name))
+            live = graph.application(namespace, name)
+            if defaults_unknown(view, graph):
+                return template_unknown(view, live)
+            await self._remove_unwanted(key, live)
             return None
         tenant = tenant_for(key.namespace, graph.namespace_labels(key.namespace), config)
         plan = desired_application(
@@ -162,7 +162,12 @@ class ArgoCDStep:
                     False,
                     "ArgoCDNotInstalled",
                     "Argo CD's Application CRD (applications.argoproj.io) is not installed: "
-                    "install Argo CD, or remove spec.deploy.argocd",
+                    "install Argo CD, or "
+                    + (
+                        "remove spec.deploy.argocd"
+                        if spec.deploy is not None
+                        else "opt out of the Template's defaults.deploy with spec.deploy: {}"
+                    ),
                 ),
                 None,
             )
@@ -175,7 +180,7 @@ class ArgoCDStep:
             except ExternalError as e:  # not ours, RBAC, or invalid (422): an admin must act
                 return DeployOutcome(cond(DEPLOYED, False, "ProjectFailed", str(e)), None, 60.0)
         live = graph.application(namespace, name)
-        if live is not None and live.labels.get(ENTITY_LABEL) != entity_label(key):
+        if live is not None and not ours(live, key):
             return DeployOutcome(ownership_conflict(live, key), None, CONFLICT_RETRY)
         if live is not None and live.deleting:
             return DeployOutcome(
@@ -210,11 +215,15 @@ class ArgoCDStep:
                 return DeployOutcome(cond(DEPLOYED, False, "ApplyFailed", str(e)), None, 60.0)
             self._applied[(namespace, name)] = plan
             log.info("%s: applied Application %s/%s", key, namespace, name)
+        # Looked at again when no Argo CD controller has acted on it for a while, so that its
+        # health signal says so (domain/argocd_waits.py) without waiting for another event.
+        _, look_again = unreconciled(live, now, config.argocd.unresponsive_seconds)
         return DeployOutcome(
             cond(
                 DEPLOYED, True, "ApplicationApplied", f"Application {namespace}/{name} is applied"
             ),
             (namespace, name),
+            look_again,
         )
 
     async def _ensure_project(self, project: dict[str, Any]) -> None:
@@ -248,64 +257,56 @@ class ArgoCDStep:
         log.info("applied AppProject %s/%s", *ident)
 
     async def _remove_unwanted(self, key: EntityKey, live: AppView | None) -> None:
-        """spec.deploy.argocd was removed: the Application Portico made for it goes too."""
-        if (
-            live is not None
-            and not live.deleting
-            and live.labels.get(ENTITY_LABEL) == entity_label(key)
-        ):
+        """The Component no longer deploys through Argo CD (spec.deploy.argocd removed, or
+        `spec.deploy: {}` over its Template's defaults): the Application Portico made goes."""
+        if live is not None and not live.deleting and ours(live, key):
             log.info(
-                "%s: spec.deploy.argocd removed; deleting Application %s/%s",
+                "%s: no longer deploys through Argo CD; deleting Application %s",
                 key,
-                live.namespace,
-                live.name,
+                live.ref,
             )
-            await self._delete(live.namespace, live.name)
+            await delete_application(self._kube, live.namespace, live.name)
 
-    async def _delete(self, namespace: str, name: str) -> None:
-        with contextlib.suppress(NotFound):
-            await self._kube.delete(app_path(namespace, name), propagation="Background")
 
-    async def cleanup(self, key: EntityKey, spec: ComponentSpec, config: OperatorConfig) -> None:
-        """The Component is being deleted: delete its Application, honouring deletionPolicy.
+def ours(live: AppView, key: EntityKey) -> bool:
+    return live.labels.get(ENTITY_LABEL) == entity_label(key)
 
-        Returns when nothing is left to clean (including when Argo CD is not installed);
-        raises StillDeleting while Argo CD is still pruning the deployed resources.
-        """
-        if not await self.installed():
-            log.info("%s: Argo CD is not installed; no Application to delete", key)
-            return
-        namespace, name = config.argocd.namespace, app_name(key)
-        path = app_path(namespace, name)
-        try:
-            app = await self._kube.get(path)
-        except NotFound:
-            return
-        meta = app.get("metadata", {})
-        if (meta.get("labels") or {}).get(ENTITY_LABEL) != entity_label(key):
-            return  # not ours: never delete what Portico did not create
-        finalizers = list(meta.get("finalizers") or [])
-        argocd = spec.deploy.argocd if spec.deploy else None
-        policy = (argocd.deletion_policy if argocd else None) or "Delete"
-        if policy == "Orphan" and RESOURCES_FINALIZER in finalizers:
-            # Orphan: drop Argo CD's cascade finalizer so the deployed resources stay.
-            await self._kube.apply(
-                path,
-                {
-                    "apiVersion": "argoproj.io/v1alpha1",
-                    "kind": "Application",
-                    "metadata": {"name": name, "namespace": namespace, "finalizers": []},
-                },
-                field_manager=FIELD_MANAGER,
-            )
-        if not meta.get("deletionTimestamp"):
-            await self._delete(namespace, name)
-        try:
-            await self._kube.get(path)
-        except NotFound:
-            log.info("%s: Application %s/%s deleted", key, namespace, name)
-            return
-        raise StillDeleting(
-            f"waiting for Argo CD to delete the resources of Application {namespace}/{name} "
-            f"(deletionPolicy {policy})"
-        )
+
+async def delete_application(kube: KubeClient, namespace: str, name: str) -> None:
+    with contextlib.suppress(NotFound):
+        await kube.delete(app_path(namespace, name), propagation="Background")
+
+
+def deleting(
+    view: EntityView, graph: DeployGraph, config: OperatorConfig, now: str
+) -> DeployOutcome | None:
+    """The Component is being deleted and its Application is still there: Deployed=False
+    says what it waits for (handlers/cleanup.py deletes the Application and posts Events)."""
+    namespace, name = config.argocd.namespace, app_name(view.key)
+    live = graph.application(namespace, name)
+    if live is None or not ours(live, view.key):
+        return None
+    policy = deletion_policy(deploy_settings(view, graph), live)
+    wait = deletion_wait(live, policy, now, config.argocd.unresponsive_seconds)
+    return DeployOutcome(
+        cond(DEPLOYED, False, wait.reason, wait.message), (namespace, name), wait.look_again
+    )
+
+
+def template_unknown(view: EntityView, live: AppView | None) -> DeployOutcome | None:
+    """The Template whose defaults may deploy this Component cannot be read: an Application
+    Portico made from them is left as it is (never pruned for a Template being replaced)."""
+    if live is None or not ours(live, view.key):
+        return None
+    return DeployOutcome(
+        cond(
+            DEPLOYED,
+            None,
+            "TemplateNotFound",
+            f"{template_key(view)} cannot be read, and its defaults.deploy decide how this "
+            f"Component deploys: Application {live.ref} is left as it is until it is back "
+            "(set spec.deploy to decide here; spec.deploy: {} stops deploying)",
+        ),
+        (live.namespace, live.name),
+        CONFLICT_RETRY,
+    )

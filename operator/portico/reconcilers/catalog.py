@@ -35,6 +35,7 @@ from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
+from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.queue import WorkQueue
@@ -81,6 +82,7 @@ class CatalogEngine:
         self.renderers = Renderers()
         skeletons = SkeletonSource(kube)
         self.argocd = ArgoCDStep(kube)
+        self.argocd_deletion = ApplicationDeletion(kube, self.argocd)
         self.app_watch = ApplicationWatch(kube, self._application_changed)
         self.scaffold = ScaffoldStep(kube, config_namespace, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
@@ -103,6 +105,10 @@ class CatalogEngine:
         self.instance = socket.gethostname()
         self._tasks: list[asyncio.Task[None]] = []
         self.writes = 0
+
+    def now(self) -> str:
+        """The engine's clock: every decision about elapsed time reads it."""
+        return self._clock()
 
     # --- events -------------------------------------------------------------------
     def bind(self, indexes: Mapping[str, Any]) -> None:
@@ -194,6 +200,7 @@ class CatalogEngine:
             self._written.pop(key, None)
             self.templates.forget(view.uid)
             self.dashboards.forget(key)
+            self.argocd_deletion.forget(view.uid)
             self._queue_targets(view.edges)
             self._queue_sources(key)
             return
