@@ -95,6 +95,9 @@ class LocalArgoCD:
             "ARGOCD_BINARY_NAME": role,
             "ARGOCD_FAKE_IN_CLUSTER": "true",
             "ARGOCD_GPG_ENABLED": "false",
+            # How often Argo CD compares with git (controller) and how long the repo-server
+            # trusts a branch's resolved commit: with no webhook, a push shows up after this.
+            "ARGOCD_RECONCILIATION_TIMEOUT": f"{self.resync_seconds}s",
             "ARGOCD_TLS_DATA_PATH": str(home / "tls"),
             "ARGOCD_SSH_DATA_PATH": str(home / "ssh"),
             "ARGOCD_GNUPGHOME": str(home / "gpg"),
@@ -236,6 +239,9 @@ class LocalArgoCD:
                 str(self.resync_seconds),
                 "--self-heal-backoff-timeout-seconds",
                 "1",
+                # Each resource's health in the Application's status, as before v3, so that
+                # `kubectl get application -o yaml` shows what Portico's Lua checks said.
+                "--persist-resource-health",
                 "--logformat",
                 "text",
                 "--loglevel",
