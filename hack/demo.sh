@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# make demo: a local control plane, the CRDs, Portico, the example catalog — then explore.
+# make demo: a local control plane with real Argo CD beside it, Portico, and the example
+# catalog delivered the way platform teams should run it: by GitOps. Then explore.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${PORTICO_BIN_DIR:?run through make demo}
+argobin=${PORTICO_ARGOCD_BIN_DIR:?run through make demo}
 state=${PORTICO_DEMO_DIR:-$HOME/.cache/portico/demo}
 py="$root/.venv/bin/python"
 export KUBECONFIG="$state/kubeconfig"
 kubectl="$bin/kubectl"
+started=$(date +%s)
 
 # Every demo starts from an empty catalog (the binaries stay cached).
 "$py" -m portico_devcluster down --state-dir "$state" >/dev/null
 rm -rf "$state"
-"$py" -m portico_devcluster up --state-dir "$state" --bin-dir "$bin"
+# The control plane, then Argo CD as an admin installs it: its CRDs and ConfigMaps, with
+# Portico's health checks merged into argocd-cm (deploy/argocd/argocd-cm-patch.yaml).
+"$py" -m portico_devcluster up --state-dir "$state" --bin-dir "$bin" \
+  --with-argocd --argocd-bin-dir "$argobin" \
+  --argocd-cm-patch "$root/deploy/argocd/argocd-cm-patch.yaml"
 "$kubectl" apply -f "$root/crds/" >/dev/null
 # kubectl wait errors out (rather than waits) while a new CRD has no conditions yet: retry.
 for _ in $(seq 30); do
@@ -30,6 +37,7 @@ data:
     github:
       fallbackGitUrl: "file://$state/repos/{{ owner }}/{{ name }}.git"
     tenancy:
+      allowFileUrls: true
       rules:
         # The platform team's Templates publish to the acme organization.
         - namespaces: [platform]
@@ -49,30 +57,87 @@ for _ in $(seq 100); do
 done
 echo "portico running (log: $state/portico.log)"
 
-"$kubectl" apply -f "$root/examples/"
-"$kubectl" wait --for=condition=Ready --timeout=60s -A components,apis,systems,templates --all >/dev/null
-# KWOK plays the kubelet: the example Deployments roll out, so health becomes real.
-"$kubectl" wait -n payments --for=jsonpath='{.status.health.status}'=Healthy --timeout=120s \
-  component/checkout component/ledger system/payments >/dev/null
+# The catalog as a platform team keeps it: in git, synced by an Argo CD Application.
+catalog="$state/gitops/catalog.git"
+work="$state/gitops/work"
+git init -q -b main "$work"
+cp -r "$root/examples" "$work/catalog"
+git -C "$work" add -A
+git -C "$work" -c user.name=demo -c user.email=demo@localhost commit -q -m "The example catalog"
+git clone -q --bare "$work" "$catalog"
+cat <<APP | "$kubectl" apply -f - >/dev/null
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: catalog, namespace: argocd}
+spec:
+  project: default
+  source: {repoURL: "file://$catalog", path: catalog, targetRevision: main}
+  destination: {server: https://kubernetes.default.svc}
+  syncPolicy: {automated: {prune: true, selfHeal: true}}
+APP
+echo "Argo CD syncs the catalog from file://$catalog (path catalog/)"
+
+wait_for() { # what, seconds, command...
+  local what=$1 seconds=$2; shift 2
+  local deadline=$(( $(date +%s) + seconds ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "timed out after ${seconds}s waiting for $what" >&2
+      "$kubectl" get applications -n argocd >&2 || true
+      "$kubectl" get catalog -A >&2 || true
+      echo "logs: $state/*.log" >&2
+      exit 1
+    fi
+    sleep 1
+  done
+}
+is() { # jsonpath of an object equals a value: is <value> <kubectl get args...>
+  local want=$1; shift
+  [ "$("$kubectl" get "$@")" = "$want" ]
+}
+wait_for "the catalog to sync" 120 \
+  is Synced -n argocd application/catalog -o 'jsonpath={.status.sync.status}'
+# payments-web: scaffolded from the python-service Template, whose defaults deploy it
+# through Argo CD; KWOK plays the kubelet, so its pods, like checkout's and ledger's, run.
+wait_for "payments-web to be Synced" 120 \
+  is Synced -n payments component/payments-web -o 'jsonpath={.status.argocd.sync}'
+for c in payments-web checkout ledger; do
+  wait_for "$c to be Healthy" 120 \
+    is Healthy -n payments "component/$c" -o 'jsonpath={.status.health.status}'
+done
+wait_for "Argo CD to see the catalog Healthy" 120 \
+  is Healthy -n argocd application/catalog -o 'jsonpath={.status.health.status}'
+
 echo
 "$kubectl" get catalog -A
+echo
+"$kubectl" get applications -n argocd
+argocd=("$argobin/argocd" $(cat "$state/argocd-cli-args"))
+echo
+echo "Argo CD's own view of the catalog (each entity's health is Portico's, through its Lua check):"
+HOME="$state/argocd" "${argocd[@]}" app get catalog 2>/dev/null | sed -n '/^GROUP/,$p' || true
 repo=$("$kubectl" get component -n payments payments-web -o jsonpath='{.status.repository.url}')
 cat <<MSG
 
+Ready in $(( $(date +%s) - started ))s.
 payments-web was scaffolded from the python-service Template into $repo
   (no GitHub token configured, so to a local bare repository: git clone $repo)
+and Argo CD deploys its deploy/ directory. The catalog itself comes from file://$catalog.
 
-Portico is running against a local kube-apiserver. To explore:
+Portico and Argo CD are running against a local kube-apiserver. To explore:
 
   export KUBECONFIG=$KUBECONFIG
-  export PATH=$bin:\$PATH     # kubectl $("$kubectl" version --client -o json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), matching the server
+  export PATH=$bin:$argobin:\$PATH     # kubectl and argocd, matching the servers
   kubectl get catalog -A
-  kubectl describe component -n payments checkout
+  kubectl get applications -n argocd
+  argocd $(cat "$state/argocd-cli-args") app get catalog     # Argo CD's API server, on loopback, no auth
+  kubectl describe component -n payments payments-web
   $root/.venv/bin/portico tree
 
-Break something and watch it propagate:
-  kubectl -n payments scale deployment ledger --replicas=5
+Break something and watch it propagate, up to Argo CD's view of the catalog:
   kubectl -n payments patch deployment checkout -p '{"spec":{"progressDeadlineSeconds":5,"template":{"spec":{"nodeSelector":{"disk":"none"}}}}}'
+  kubectl get components -n payments -w          # checkout turns Degraded
+  kubectl get application -n argocd catalog      # ... and so does the catalog, through Portico's Lua check
 
 Stop everything with: make demo-down
 MSG

@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             kubectl=cluster.binary("kubectl"),
             detach=True,
             cm_patch=args.argocd_cm_patch,
+            api_server=True,
         )
         try:
             argocd.start()
@@ -80,9 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             stop_detached(args.state_dir)
             return 1
         print(
-            f"Argo CD application-controller and repo-server running (namespace argocd; "
-            f"logs: {args.state_dir}/argocd-*.log)"
+            "Argo CD application-controller, repo-server and API server running "
+            f"(namespace argocd; logs: {args.state_dir}/argocd-*.log)"
         )
+        (args.state_dir / "argocd-cli-args").write_text(" ".join(argocd.cli_args()))
     return 0
 
 

@@ -59,6 +59,9 @@ class LocalArgoCD:
     detach: bool = False
     cm_patch: Path | None = None
     resync_seconds: int = 20  # how often Argo CD looks at git without a webhook
+    api_server: bool = False  # argocd-server too, for the `argocd` CLI (no UI, no auth)
+    server_port: int = field(default_factory=free_port)
+    server_metrics_port: int = field(default_factory=free_port)
     redis_port: int = field(default_factory=free_port)
     repo_port: int = field(default_factory=free_port)
     repo_metrics_port: int = field(default_factory=free_port)
@@ -158,6 +161,8 @@ class LocalArgoCD:
             self._start_redis(deadline)
             self._start_repo_server(deadline)
             self._start_controller(deadline)
+            if self.api_server:
+                self._start_api_server(deadline)
         except BaseException:
             self.stop()
             raise
@@ -262,6 +267,42 @@ class LocalArgoCD:
                 pass
             time.sleep(0.2)
         raise ArgoCDError(f"{name} not healthy at {url}:\n{log_tail(self.state_dir, name)}")
+
+    def _start_api_server(self, deadline: float) -> None:
+        """argocd-server on loopback, plaintext and without auth: for the CLI on this machine
+        (`argocd --server 127.0.0.1:<port> --plaintext --auth-token none app list`)."""
+        self._spawn(
+            "argocd-server",
+            [
+                self.binary("argocd-server"),
+                "--kubeconfig",
+                str(self.kubeconfig),
+                "--namespace",
+                NAMESPACE,
+                "--address",
+                "127.0.0.1",
+                "--port",
+                str(self.server_port),
+                "--metrics-address",
+                "127.0.0.1",
+                "--metrics-port",
+                str(self.server_metrics_port),
+                "--insecure",
+                "--disable-auth",
+                "--redis",
+                f"127.0.0.1:{self.redis_port}",
+                "--repo-server",
+                f"127.0.0.1:{self.repo_port}",
+                "--logformat",
+                "text",
+            ],
+            self._env("argocd-server"),
+        )
+        self._wait("argocd-server", self.server_port, deadline)
+
+    def cli_args(self) -> list[str]:
+        """What the `argocd` CLI needs to talk to the API server started here."""
+        return ["--server", f"127.0.0.1:{self.server_port}", "--plaintext", "--auth-token", "none"]
 
     def stop(self) -> None:
         stop_all(self.state_dir, self.processes)

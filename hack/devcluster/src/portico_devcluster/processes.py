@@ -90,6 +90,7 @@ def stop_all(state_dir: Path, processes: dict[str, subprocess.Popen[bytes]]) -> 
 # Every process `up` may leave running, in the order they are stopped.
 DETACHED_ORDER = (
     "portico",
+    "argocd-server",
     "argocd-application-controller",
     "argocd-repo-server",
     "redis",
