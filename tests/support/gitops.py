@@ -9,8 +9,11 @@ It is separate from the session's main control plane, where tests play Argo CD b
 Application status: a real controller would overwrite what those tests write.
 """
 
+import json
 import os
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from portico_devcluster.cluster import LocalCluster, free_port
 from support.config import write_config
 from support.kubectl import Kubectl
 from support.operator import OperatorProcess
+from support.poll import eventually
 from support.serviceaccount import service_account_kubeconfig
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -170,3 +174,129 @@ def columns(kubectl: Kubectl, namespace: str, name: str) -> list[str]:
     """The Component's HEALTH and SYNC printer columns, as `kubectl get` shows them."""
     row = kubectl.run("get", "component", name, "-n", namespace, "--no-headers").stdout
     return row.split()[4:6]  # HEALTH, SYNC
+
+
+# --- For the tests of Argo CD at work (test_gitops_sync, _deletion, _guardrails) ------------
+
+
+def push(url: str, files: dict[str, str | None], message: str, branch: str = "main") -> str:
+    """Commit to a repository as a developer would (clone, edit, commit, push) and return the
+    new commit. `files` maps a path to its new content, or to None to delete it."""
+    with tempfile.TemporaryDirectory(prefix="portico-push-") as tmp:
+        work = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "-q", url, str(work)], check=True, capture_output=True)
+        for path, content in files.items():
+            if content is None:
+                (work / path).unlink()
+            else:
+                (work / path).parent.mkdir(parents=True, exist_ok=True)
+                (work / path).write_text(content)
+        identity = ["-c", "user.name=A Developer", "-c", "user.email=dev@example.invalid"]
+        for args in (["add", "-A"], [*identity, "commit", "-q", "-m", message]):
+            subprocess.run(["git", "-C", str(work), *args], check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(work), "push", "-q", "origin", f"HEAD:{branch}"],
+            check=True,
+            capture_output=True,
+        )
+        head = subprocess.run(
+            ["git", "-C", str(work), "rev-parse", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return head.stdout.strip()
+
+
+def refresh(kubectl: Kubectl, application: str) -> None:
+    """Ask Argo CD to look at git now, as a push webhook does (instead of the next resync)."""
+    kubectl.run(
+        "annotate", "application", application, "-n", ARGOCD_NAMESPACE,
+        "argocd.argoproj.io/refresh=normal", "--overwrite",
+    )  # fmt: skip
+
+
+class Watch:
+    """`kubectl get --watch` in the background: every state of the watched objects, in the
+    order the API server sent them, as (event type, object). A state that lasts less than a
+    second (OutOfSync between a drift and its heal) is recorded, where a poll could miss it.
+
+        with Watch(kubectl, "component", "web", "-n", ns) as watch:
+            watch.started()
+            ...
+        watch.objects()
+    """
+
+    def __init__(self, kubectl: Kubectl, *args: str) -> None:
+        self._argv = [
+            str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "get", *args,
+            "--watch", "--output-watch-events", "-o", "json",
+        ]  # fmt: skip
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
+        self._proc: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> "Watch":
+        self._proc = subprocess.Popen(
+            self._argv, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+        )
+        self._reader = threading.Thread(target=self._read, args=(self._proc,), daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self, proc: "subprocess.Popen[str]") -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # one JSON event a line
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                self._events.append((event["type"], event["object"]))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            if self._reader is not None:
+                self._reader.join(timeout=10)
+            assert self._proc.stdout is not None
+            self._proc.stdout.close()
+        self._stderr.close()
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return list(self._events)
+
+    def objects(self) -> list[dict[str, Any]]:
+        return [obj for _, obj in self.events()]
+
+    def started(self, timeout: float = 15) -> None:
+        """Wait for the watch's first event (the object as it is now): from then on, no
+        change can slip by unrecorded."""
+
+        def first() -> None:
+            if not self.events():
+                self._stderr.seek(0)
+                raise AssertionError(f"no watch event yet: {self._stderr.read().decode()}")
+
+        eventually(first, timeout=timeout)
+
+    def deleted_at(self) -> int | None:
+        """The resourceVersion of the (first) object's deletion, if the watch saw it. One
+        etcd orders every write of this control plane, so these compare across kinds."""
+        for kind, obj in self.events():
+            if kind == "DELETED":
+                return int(obj["metadata"]["resourceVersion"])
+        return None
+
+
+def changes(values: list[str]) -> list[str]:
+    """Successive distinct values: [a, a, b, b, a] -> [a, b, a]."""
+    out: list[str] = []
+    for value in values:
+        if not out or out[-1] != value:
+            out.append(value)
+    return out
