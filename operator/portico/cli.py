@@ -15,11 +15,15 @@ from portico import __version__
 
 class _RetriesAreWarnings(logging.Filter):
     """kopf logs a handler's TemporaryError at ERROR; it is retried by design (e.g. waiting
-    for Argo CD to prune), so Portico's log calls it a warning."""
+    for Argo CD to prune), so Portico's log calls it a warning. kopf would also post it as an
+    Event; the only handler that retries (the Component's cleanup) posts its own Events
+    (WaitingForArgoCD, CleanupPending), which skip a namespace being deleted, so kopf's copy
+    is not posted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.ERROR and "failed temporarily" in record.getMessage():
             record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.k8s_skip = True
         return True
 
 

@@ -217,16 +217,23 @@ async def test_each_wait_is_announced_once_and_a_new_deletion_again() -> None:
     api = FakeAPI(app, sticky=True)
     deletion = ApplicationDeletion(api.kube, ArgoCDStep(api.kube))
     config = OperatorConfig.model_validate({"argocd": {"unresponsiveSeconds": 60}})
-    announced = []
-    for now in (at(61), at(66), at(71), at(121), at(126), at(300)):
+    for now in (at(61), at(66), at(71), at(121), at(126), at(300)):  # retried every 5 s
         cleanups = [("argocd", lambda now=now: deletion.cleanup(view, Catalog(view), config, now))]
         failures, delay, wait = await run_cleanups(cleanups)
         assert wait is not None
         assert failures == [wait.message]
         assert delay == 5.0
-        if deletion.first_time(view.uid, wait.reason):
-            announced.append((wait.reason, wait.warning))
-    assert announced == [("WaitingForArgoCD", False), ("ArgoCDNotResponding", True)]
+        await deletion.announce(view, wait, now, "portico-0")
+    posted = [body for path, body in api.sent("POST") if path.endswith("/events")]
+    assert [(e["type"], e["reason"]) for e in posted] == [
+        ("Normal", "WaitingForArgoCD"),
+        ("Warning", "ArgoCDNotResponding"),
+    ]
+    assert all(e["regarding"]["uid"] == view.uid for e in posted)
+    assert f"Application argocd/{app_name(view.key)}" in posted[0]["note"]
+    assert finalizer_command(app_from_body(app)) in posted[1]["note"]
+    where = {path for path, _ in api.sent("POST")}
+    assert where == {"/apis/events.k8s.io/v1/namespaces/shop/events"}
     deletion.forget(view.uid)  # the Component went (or was deleted and made again)
     assert deletion.first_time(view.uid, "WaitingForArgoCD")
 

@@ -8,12 +8,19 @@ from portico.models.kinds import API_VERSION, kind_info
 REPORTER = "portico.dev/operator"
 
 
-def health_event(
-    key: EntityKey, uid: str, old: str, new: str, message: str, *, now: str, instance: str
+def entity_event(
+    key: EntityKey,
+    uid: str,
+    *,
+    reason: str,
+    note: str,
+    warning: bool,
+    action: str,
+    now: str,
+    instance: str,
 ) -> dict[str, Any]:
-    """An events.k8s.io/v1 Event: `kubectl describe` shows "Health changed A -> B: ..."."""
+    """An events.k8s.io/v1 Event about a catalog entity, as `kubectl describe` shows it."""
     info = kind_info(key.kind)
-    worse = new != "Healthy"
     micro = now.replace("Z", ".000000Z") if "." not in now else now
     return {
         "apiVersion": "events.k8s.io/v1",
@@ -26,11 +33,27 @@ def health_event(
             "namespace": key.namespace,
             "uid": uid,
         },
-        "reason": "HealthChanged",
-        "note": f"Health changed {old} -> {new}: {message}"[:1024],
-        "type": "Warning" if worse else "Normal",
-        "action": "Observe",
+        "reason": reason,
+        "note": note[:1024],
+        "type": "Warning" if warning else "Normal",
+        "action": action,
         "eventTime": micro,
         "reportingController": REPORTER,
         "reportingInstance": instance[:128],
     }
+
+
+def health_event(
+    key: EntityKey, uid: str, old: str, new: str, message: str, *, now: str, instance: str
+) -> dict[str, Any]:
+    """`kubectl describe` shows "Health changed A -> B: ..."."""
+    return entity_event(
+        key,
+        uid,
+        reason="HealthChanged",
+        note=f"Health changed {old} -> {new}: {message}",
+        warning=new != "Healthy",
+        action="Observe",
+        now=now,
+        instance=instance,
+    )

@@ -3,13 +3,15 @@
 Only Components with something to clean (an Argo CD Application, a repository to archive, a
 Grafana dashboard) carry the finalizer portico.dev/cleanup. Every cleanup runs on each
 attempt; while any of them fails (GitHub or Grafana down, a token missing) the finalizer
-stays and kopf retries, posting a Warning Event each time. Waiting for Argo CD to prune is
-not a failure and is never given up: a Normal Event `WaitingForArgoCD` names the Application
-when the wait starts, and a Warning Event `ArgoCDNotResponding` gives the way out when it
-lasts longer than `argocd.unresponsiveSeconds`, each once (docs/argocd.md). The Component's
-`Deployed` condition says the same meanwhile. Other failures are given up after
+stays and kopf retries, and a Warning Event `CleanupPending` says what failed each time.
+Waiting for Argo CD to prune is not a failure and is never given up: a Normal Event
+`WaitingForArgoCD` names the Application when the wait starts, and a Warning Event
+`ArgoCDNotResponding` gives the way out when it lasts longer than
+`argocd.unresponsiveSeconds`, each once (docs/argocd.md). The Component's `Deployed`
+condition says the same meanwhile. Other failures are given up after
 CLEANUP_GIVE_UP_SECONDS, with a Warning Event that says what was left behind, so a broken
-integration cannot keep a namespace from being deleted forever.
+integration cannot keep a namespace from being deleted forever. Every Event skips a
+namespace being deleted (reconcilers/events.py).
 """
 
 import datetime
@@ -82,19 +84,14 @@ async def cleanup_component(
     failures, delay, pruning = await run_cleanups(cleanups)
     if not failures:
         return
-    if pruning is not None and engine.argocd_deletion.first_time(view.uid, pruning.reason):
-        kind = "Warning" if pruning.warning else "Normal"
-        kopf.event(body, type=kind, reason=pruning.reason, message=pruning.message)
+    if pruning is not None:
+        await engine.argocd_deletion.announce(view, pruning, at, engine.instance)
     now = datetime.datetime.now(datetime.UTC)
     since = started if started.tzinfo else started.replace(tzinfo=datetime.UTC)
     if pruning is None and (now - since).total_seconds() > CLEANUP_GIVE_UP_SECONDS:
-        kopf.warn(
-            body,
-            reason="CleanupAbandoned",
-            message=f"gave up after {CLEANUP_GIVE_UP_SECONDS:.0f}s; left behind: "
-            + "; ".join(failures),
-        )
+        note = f"gave up after {CLEANUP_GIVE_UP_SECONDS:.0f}s; left behind: " + "; ".join(failures)
+        await engine.announce(view, reason="CleanupAbandoned", note=note, warning=True)
         return
     if pruning is None:
-        kopf.warn(body, reason="CleanupPending", message="; ".join(failures))
+        await engine.announce(view, reason="CleanupPending", note="; ".join(failures), warning=True)
     raise kopf.TemporaryError("; ".join(failures), delay=delay)

@@ -4,9 +4,9 @@ says, and tell the cleanup handler what it waits for.
 The policy comes from the same effective settings the step deploys with (the Component's
 spec.deploy.argocd over its Template's defaults), else from the annotation the Application
 was applied with. What to say while Argo CD prunes, and when to say Argo CD is not
-responding, is decided in portico.domain.argocd_waits. The handler announces each wait with
-an Event once: this object remembers what it announced, per Component, for as long as the
-operator runs (after a restart, a wait still going on is announced once more).
+responding, is decided in portico.domain.argocd_waits. Each wait is announced with an Event
+once: this object remembers what it announced, per Component, for as long as the operator
+runs (after a restart, a wait still going on is announced once more).
 """
 
 import logging
@@ -16,6 +16,7 @@ from portico.domain.argocd import RESOURCES_FINALIZER, app_from_body, app_name
 from portico.domain.argocd_waits import DeletionWait, deletion_wait
 from portico.domain.delivery import deletion_policy, deploy_settings
 from portico.domain.entity import EntityView
+from portico.domain.events import entity_event
 from portico.errors import NotFound
 from portico.models.config import OperatorConfig
 from portico.reconcilers.argocd import (
@@ -26,6 +27,7 @@ from portico.reconcilers.argocd import (
     delete_application,
     ours,
 )
+from portico.reconcilers.events import post_event
 
 log = logging.getLogger("portico.argocd")
 
@@ -53,6 +55,24 @@ class ApplicationDeletion:
             return False
         seen.add(reason)
         return True
+
+    async def announce(self, view: EntityView, wait: DeletionWait, now: str, instance: str) -> None:
+        """An Event for the wait, the first time the deletion waits for its reason: Normal
+        WaitingForArgoCD, then Warning ArgoCDNotResponding with the way out."""
+        if not self.first_time(view.uid, wait.reason):
+            return
+        event = entity_event(
+            view.key,
+            view.uid,
+            reason=wait.reason,
+            note=wait.message,
+            warning=wait.warning,
+            action="Delete",
+            now=now,
+            instance=instance,
+        )
+        log.info("%s: %s", view.key, wait.message)
+        await post_event(self._kube, event, f"the {wait.reason} event of {view.key}")
 
     def forget(self, uid: str) -> None:
         self._announced.pop(uid, None)

@@ -23,7 +23,7 @@ from portico.clients.kube import KubeClient
 from portico.clients.sandbox import Renderers
 from portico.domain.argocd import ENTITY_LABEL, ENTITY_REF_ANNOTATION, AppView, entity_label
 from portico.domain.entity import EntityView
-from portico.domain.events import health_event
+from portico.domain.events import entity_event, health_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.status import OWNED, desired_status, status_patch
@@ -37,6 +37,7 @@ from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.dashboards import DashboardStep
+from portico.reconcilers.events import post_event
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
@@ -109,6 +110,21 @@ class CatalogEngine:
     def now(self) -> str:
         """The engine's clock: every decision about elapsed time reads it."""
         return self._clock()
+
+    async def announce(self, view: EntityView, *, reason: str, note: str, warning: bool) -> None:
+        """A Kubernetes Event about the entity's deletion; never fails the cleanup (a
+        namespace being deleted takes no new Events, and that is expected)."""
+        event = entity_event(
+            view.key,
+            view.uid,
+            reason=reason,
+            note=note,
+            warning=warning,
+            action="Delete",
+            now=self._clock(),
+            instance=self.instance,
+        )
+        await post_event(self._kube, event, f"the {reason} event of {view.key}")
 
     # --- events -------------------------------------------------------------------
     def bind(self, indexes: Mapping[str, Any]) -> None:
@@ -345,8 +361,4 @@ class CatalogEngine:
         )
         log.info("%s: %s", view.key, event["note"])
         HEALTH_TRANSITIONS.labels(view.key.kind, str(new.get("status"))).inc()
-        try:
-            await self._kube.create_event(view.key.namespace, event)
-        except PorticoError as e:  # an event is a courtesy; never fail the reconcile for it
-            level = logging.DEBUG if "being terminated" in str(e) else logging.WARNING
-            log.log(level, "%s: could not post the health event: %s", view.key, e)
+        await post_event(self._kube, event, f"the health event of {view.key}")
