@@ -186,12 +186,12 @@ def test_argocd_refuses_what_the_repository_smuggles_past_portico(
     ), refused
 
     # None of it exists; Argo CD refuses the whole commit, so the Deployment is not there
-    # either, which is what the Component shows.
+    # either. The Component shows a failed sync (Degraded) while Argo CD retries, and after.
     assert kubectl.get("clusterrolebinding", f"{repo}-everyone-admin", "default") is None
     assert kubectl.get("configmap", f"{repo}-planted", "kube-system") is None
     assert kubectl.get("rolebinding", f"{repo}-admin", ns) is None
     assert kubectl.get("deployment", repo, ns) is None
-    eventually(lambda: _shows(kubectl, ns, ["Missing", "OutOfSync"]), timeout=30)
+    eventually(lambda: _shows(kubectl, ns, ["Degraded", "OutOfSync"]), timeout=30)
     flush_marker(kubectl, gitops.cluster.audit_log, ns)
     planted_writes = [
         e["verb"]
@@ -206,14 +206,6 @@ def _shows(kubectl: Kubectl, ns: str, expected: list[str]) -> None:
     assert columns(kubectl, ns, "smuggler") == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Portico bug: Argo CD's sync message is shown in status.argocd.message only when "
-    "operationState.phase is Failed or Error (portico/domain/argocd.py argocd_status); Argo "
-    "CD retries the refused automated sync 5 times (phase Running) for about 5 minutes, and "
-    "the Component shows Missing/OutOfSync with no word of the project's refusal meanwhile.",
-)
 def test_the_component_says_why_argocd_refused(
     gitops: GitOpsStack, tenant: tuple[str, str]
 ) -> None:
@@ -226,7 +218,8 @@ def test_the_component_says_why_argocd_refused(
     def says_why() -> None:
         status = kubectl.get("component", "smuggler", ns)
         assert status is not None
-        argocd = status["status"]["argocd"]
+        argocd, health = status["status"]["argocd"], status["status"]["health"]
         assert f"is not permitted in project portico-{ns}" in argocd.get("message", ""), argocd
+        assert "ClusterRoleBinding" in health["message"], health
 
     eventually(says_why, timeout=5)

@@ -6,7 +6,7 @@ runs, and when it is not, the Component says so.
 - a broken commit (a manifest that is not YAML): Argo CD cannot compare, the Component shows
   SYNC Unknown with Argo CD's own message naming the file, and a fixing commit heals it;
 - a commit the API server rejects (a field of the wrong type): Argo CD's sync fails and it
-  retries; the Component should say why while it does (xfail: it does not yet).
+  retries; the Component is Degraded and says why at once, not after the last retry.
 
 Commits reach Argo CD through `argocd.argoproj.io/refresh`, as a push webhook would, not
 through the 10 s resync.
@@ -68,7 +68,7 @@ def synced_and_healthy(kubectl: Kubectl, ns: str, name: str) -> None:
 def tenant(gitops: GitOpsStack) -> Iterator[str]:
     """A namespace with two Components scaffolded and deployed at once (so they sync in
     parallel): `web` for drift and the broken commit, `api` for the rejected commit, whose
-    failed sync Argo CD keeps retrying for minutes."""
+    failed sync Argo CD retries until the fix arrives."""
     kubectl, ns = gitops.kubectl, f"t-{uuid.uuid4().hex[:8]}"
     kubectl.run("create", "namespace", ns)
     kubectl.apply(json.dumps(service_template()), ns)
@@ -170,16 +170,6 @@ def test_broken_commit_shows_argocds_message_until_a_fix_is_pushed(
     eventually(fixed, timeout=60)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Portico bug: status.argocd.message and the argocd health signal show Argo CD's "
-    "operation message only when operationState.phase is Failed or Error "
-    "(portico/domain/argocd.py argocd_status, argocd_signal). Argo CD retries a failed "
-    "automated sync 5 times by default (10 s backoff, doubling) with phase Running and "
-    "retryCount > 0, so for about 5 minutes the Component shows HEALTH Healthy, SYNC "
-    "OutOfSync and no message at all.",
-)
 def test_commit_the_api_server_rejects_shows_the_failed_sync_while_argocd_retries(
     gitops: GitOpsStack, tenant: str
 ) -> None:
@@ -202,7 +192,25 @@ def test_commit_the_api_server_rejects_shows_the_failed_sync_while_argocd_retrie
         raise RuntimeError(f"Argo CD did not report the failed sync: {e}") from e
 
     def shows_failed_sync() -> None:
-        argocd = component(kubectl, ns, "api")["status"]["argocd"]
-        assert rejected in argocd.get("message", ""), argocd
+        status = component(kubectl, ns, "api")["status"]
+        assert rejected in status["argocd"].get("message", ""), status["argocd"]
+        assert columns(kubectl, ns, "api")[0] == "Degraded", status["health"]
+        assert "sync failed" in status["health"]["message"], status["health"]
 
     eventually(shows_failed_sync, timeout=5)
+
+    # The fix is pushed while Argo CD retries. Portico's Applications retry with the
+    # branch's latest commit (syncPolicy.retry.refresh), so the next attempt deploys it; the
+    # retries of the broken commit alone would take about 2.5 minutes to run out.
+    fix = push(url, {"deploy/batch.yaml": WRONG_TYPE.replace("two", "1")}, "replicas: 1")
+    refresh(kubectl, app)
+
+    def fixed() -> None:
+        synced_and_healthy(kubectl, ns, "api")
+        argocd = component(kubectl, ns, "api")["status"]["argocd"]
+        assert argocd.get("revision") == fix, argocd
+        assert "message" not in argocd, argocd
+        batch = kubectl.get("deployment", "batch", ns)
+        assert batch is not None, "the fixed batch Deployment was not applied"
+
+    eventually(fixed, timeout=60)

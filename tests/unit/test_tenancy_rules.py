@@ -157,6 +157,7 @@ def test_an_application_goes_to_the_tenant_project_and_its_own_namespace() -> No
     assert app["spec"]["project"] == "portico-rogue"
     assert app["spec"]["destination"]["namespace"] == "rogue"
     assert app["spec"]["syncPolicy"]["syncOptions"] == []  # no Namespace to create
+    assert app["spec"]["syncPolicy"]["retry"]["refresh"] is True  # a retry takes a pushed fix
 
 
 def test_an_application_elsewhere_or_from_an_unlisted_repository_is_refused() -> None:

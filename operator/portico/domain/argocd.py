@@ -66,6 +66,8 @@ class AppView:
     operation_phase: str | None
     operation_message: str | None
     conditions: tuple[str, ...]
+    retry_count: int = 0  # status.operationState.retryCount
+    failed_resources: tuple[str, ...] = ()  # the last attempt's refused resources, said
 
     @property
     def deleting(self) -> bool:
@@ -104,7 +106,55 @@ def app_from_body(body: Mapping[str, Any]) -> AppView:
         conditions=tuple(
             f"{c.get('type')}: {c.get('message', '')}" for c in status.get("conditions") or []
         ),
+        retry_count=int(operation.get("retryCount") or 0),
+        failed_resources=_failed_resources(operation),
     )
+
+
+FAILED_SHOWN = 3  # refused resources named in a message; the rest are counted
+RESOURCE_MESSAGE_MAX = 240
+
+
+def _failed_resources(operation: Mapping[str, Any]) -> tuple[str, ...]:
+    """`Kind ns/name: why` for each resource the last sync attempt failed to apply (a
+    validation error, an AppProject refusal), as Argo CD's syncResult says."""
+    failed = [
+        r
+        for r in (operation.get("syncResult") or {}).get("resources") or []
+        if r.get("status") == "SyncFailed" or r.get("hookPhase") in ("Failed", "Error")
+    ]
+    said = []
+    for r in failed[:FAILED_SHOWN]:
+        where = "/".join(x for x in (r.get("namespace"), r.get("name")) if x)
+        said.append(f"{r.get('kind', '?')} {where}: {r.get('message', '')}"[:RESOURCE_MESSAGE_MAX])
+    if len(failed) > FAILED_SHOWN:
+        said.append(f"{len(failed) - FAILED_SHOWN} more")
+    return tuple(said)
+
+
+def _failure_details(app: AppView) -> str:
+    """Argo CD's operation message, then the refused resources it does not already name."""
+    details = [app.operation_message or ""]
+    details += [r for r in app.failed_resources if r not in details[0]]
+    return "; ".join(d for d in details if d)
+
+
+def sync_failure(app: AppView) -> tuple[str, str] | None:
+    """(what went wrong with the last sync, Argo CD's details), or None.
+
+    Argo CD retries a failed automated sync (5 times by default, backing off from 10 s):
+    meanwhile the phase is Running with a retryCount, and the Application's own health
+    still describes the old, running resources. A sync failing and being retried is still a
+    failed sync, so it is said at once rather than after the last retry, minutes later.
+    """
+    phase = app.operation_phase
+    if phase in ("Failed", "Error"):
+        said = f"sync {phase.lower()}"
+    elif phase == "Running" and app.retry_count > 0:
+        said = f"sync failed, Argo CD retries (attempt #{app.retry_count})"
+    else:
+        return None
+    return said, _failure_details(app)
 
 
 def _digest(text: str) -> str:
@@ -156,14 +206,10 @@ def argocd_signal(app: AppView | None, expected: str) -> Signal:
     if app is None:
         return Signal("argocd", "Missing", f"Application {expected} does not exist")
     where = f"Application {app.namespace}/{app.name}"
-    if app.operation_phase in ("Failed", "Error"):
-        return Signal(
-            "argocd",
-            "Degraded",
-            f"{where} sync {app.operation_phase.lower()}: {app.operation_message or ''}".rstrip(
-                ": "
-            ),
-        )
+    failure = sync_failure(app)
+    if failure is not None:
+        said, details = failure
+        return Signal("argocd", "Degraded", f"{where} {said}: {details}".rstrip(": "))
     if app.health is None:
         return Signal("argocd", "Progressing", f"{where}: waiting for Argo CD to report health")
     status = HEALTH_MAP.get(app.health, "Unknown")
@@ -188,7 +234,8 @@ def argocd_status(app: AppView | None, expected: str) -> dict[str, Any]:
     ):
         if value:
             out[field] = value
-    message = app.operation_message if app.operation_phase in ("Failed", "Error") else None
+    failure = sync_failure(app)
+    message = failure[1] if failure else None
     message = message or (app.conditions[0] if app.conditions else None)
     if message:
         out["message"] = message
