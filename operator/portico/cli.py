@@ -31,6 +31,7 @@ def _run(args: argparse.Namespace) -> int:
     import kopf
 
     import portico.handlers  # noqa: F401  (registers the handlers)
+    from portico import kopf_gate
     from portico.config import from_env
     from portico.errors import ConfigError
 
@@ -41,6 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     for noisy in ("kopf.objects", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("kopf.objects").addFilter(_RetriesAreWarnings())
+    kopf_gate.install()  # a linear index gate on start (portico/kopf_gate.py)
     try:
         settings = from_env()
     except ConfigError as e:
