@@ -27,8 +27,9 @@ pytestmark = pytest.mark.usefixtures("operator")
 
 HEAL_DEADLINE = 10.0  # seconds
 # How long an idle operator must write nothing. It must outlast every delayed piece of work
-# these entities can cause: the roll-up delay (ROLLUP_DELAY, 0.25 s) and the echo of the
-# operator's own last writes (a self-triggered write loop repeats within about a second).
+# these entities can cause: the roll-up debounce (ROLLUP_QUIET, 0.25 s after the last member
+# change) and the echo of the operator's own last writes (a self-triggered write loop
+# repeats within about a second).
 # They call no external system, so no hold-off (10 s and more after a GitHub or Grafana
 # error) is pending; no Prometheus is configured in this session, so the alert poller (every
 # 30 s) queries nothing and re-queues nothing. 10 s covers all of that several times over.

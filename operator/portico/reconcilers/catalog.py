@@ -37,6 +37,7 @@ from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.dashboards import DashboardStep
+from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import post_event
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.queue import WorkQueue
@@ -47,10 +48,13 @@ from portico.reconcilers.template_check import TemplateCheckStep
 
 log = logging.getLogger("portico.catalog")
 
-# Roll-ups (Systems, APIs, Templates) collect their members' changes for this long before
-# one write: a burst of creates otherwise rewrites every System once per member (the
-# benchmark measured ~7 writes per System at 0.05 s).
-ROLLUP_DELAY = 0.25  # seconds
+# Roll-ups (Systems, APIs, Templates) are written once their members have been quiet for
+# ROLLUP_QUIET, at the latest after a bound that grows while a burst lasts (debounce.py): a
+# burst of creates otherwise rewrites every System once per member, or once per window (the
+# benchmark measured 7-8 writes per System with fixed windows of 0.05 and 0.25 s).
+ROLLUP_QUIET = 0.25  # seconds
+ROLLUP_FIRST_BOUND = 1.0
+ROLLUP_LONGEST_BOUND = 8.0
 APPS_SYNC_SECONDS = 15.0  # at most this long at start for the first list of Applications
 
 
@@ -97,6 +101,12 @@ class CatalogEngine:
         self._workers = workers
         self._clock = clock
         self.queue: WorkQueue[EntityKey] = WorkQueue()
+        self.rollups: Debouncer[EntityKey] = Debouncer(
+            self.queue.add,
+            quiet=ROLLUP_QUIET,
+            first=ROLLUP_FIRST_BOUND,
+            longest=ROLLUP_LONGEST_BOUND,
+        )
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
         # key -> (resourceVersion our patch was based on, the one it produced, the status)
@@ -214,6 +224,7 @@ class CatalogEngine:
         if deleted:
             self._seen.pop(key, None)
             self._written.pop(key, None)
+            self.rollups.forget(key)
             self.templates.forget(view.uid)
             self.dashboards.forget(key)
             self.argocd_deletion.forget(view.uid)
@@ -232,11 +243,11 @@ class CatalogEngine:
         self._queue_targets(view.edges)
 
     def _queue_targets(self, edges: Iterable[Edge]) -> None:
-        """Roll-ups (Systems, APIs, Templates) wait a moment, so that a burst of member
-        changes becomes one status write instead of one per member."""
+        """Roll-ups (Systems, APIs, Templates) wait for their members to be quiet, so that
+        a burst of member changes becomes a few status writes, not one per member."""
         for edge in edges:
             if edge.target.served:
-                self.queue.add_after(edge.target, ROLLUP_DELAY)
+                self.rollups.touch(edge.target)
 
     def _queue_sources(self, key: EntityKey) -> None:
         if self.graph is not None:

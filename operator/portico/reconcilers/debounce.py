@@ -1,0 +1,74 @@
+"""A trailing debounce for roll-ups, bounded by a wait that grows while a burst lasts.
+
+A System, an API or a Template is re-decided when one of its members changes. In a burst
+(a catalog applied at once, a node draining) its members change hundreds of times in a few
+seconds, and writing the roll-up after each change, or after each fixed window, costs one
+status write (and its watch echo) per window for as long as the burst lasts.
+
+So a roll-up is queued once its members have been quiet for `quiet` seconds, and at the
+latest `bound` seconds after the first change it waits for. When that bound is what fired
+(the burst was still going on), the next bound for that key doubles, up to `longest`; when
+quiet fired, the burst is over and the bound is back to `first`. A roll-up in a burst of T
+seconds is written about log2(T / first) + 1 times, and never more than `longest` seconds
+late; an isolated change is written after `quiet`.
+"""
+
+import asyncio
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass
+class _Waiting:
+    deadline: float
+    timer: asyncio.TimerHandle
+    bound_hit: bool = False
+
+
+class Debouncer(Generic[K]):
+    def __init__(
+        self,
+        fire: Callable[[K], None],
+        *,
+        quiet: float = 0.25,
+        first: float = 1.0,
+        longest: float = 8.0,
+    ) -> None:
+        self._fire_cb = fire
+        self._quiet, self._first, self._longest = quiet, first, longest
+        self._waiting: dict[K, _Waiting] = {}
+        self._bounds: dict[K, float] = {}  # keys in a burst: their next, grown bound
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def touch(self, key: K) -> None:
+        """A member of `key` changed: queue `key` once things are quiet (or at its bound)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = self._waiting.get(key)
+        deadline = waiting.deadline if waiting else now + self._bounds.get(key, self._first)
+        if waiting is not None:
+            waiting.timer.cancel()
+        at = min(now + self._quiet, deadline)
+        timer = loop.call_at(at, self._fire, key)
+        self._waiting[key] = _Waiting(deadline, timer, bound_hit=at >= deadline)
+
+    def forget(self, key: K) -> None:
+        """The key is gone: drop its timer and its bound."""
+        waiting = self._waiting.pop(key, None)
+        if waiting is not None:
+            waiting.timer.cancel()
+        self._bounds.pop(key, None)
+
+    def _fire(self, key: K) -> None:
+        waiting = self._waiting.pop(key)
+        if waiting.bound_hit:
+            grown = 2 * self._bounds.get(key, self._first)
+            self._bounds[key] = min(grown, self._longest)
+        else:
+            self._bounds.pop(key, None)
+        self._fire_cb(key)

@@ -1,0 +1,102 @@
+"""The roll-up debounce (reconcilers/debounce.py), on a virtual clock: an isolated change is
+queued after the quiet time; a burst is queued at its bound, which doubles while the burst
+lasts (up to the longest) and is back to the first once things were quiet; a key that goes
+away is never queued."""
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from portico.reconcilers.debounce import Debouncer
+
+
+class VirtualClock(asyncio.SelectorEventLoop):
+    """An event loop whose clock only moves when the test says: sleeps take no time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def loop() -> Iterator[VirtualClock]:
+    loop = VirtualClock()
+    yield loop
+    loop.close()
+
+
+def run(
+    loop: VirtualClock, until: float, touch_every: float | None, debouncer: Debouncer[str]
+) -> None:
+    """Move the clock to `until` in 10 ms steps, touching "system" every `touch_every` s."""
+    next_touch = loop.now if touch_every is not None else None
+
+    async def drive() -> None:
+        nonlocal next_touch
+        while loop.now < until - 1e-9:
+            if next_touch is not None and loop.now >= next_touch - 1e-9:
+                debouncer.touch("system")
+                assert touch_every is not None
+                next_touch += touch_every
+            loop.now = round(loop.now + 0.01, 6)
+            await asyncio.sleep(0)  # timers due at the new time run
+
+    loop.run_until_complete(drive())
+
+
+def debouncer(fired: list[tuple[str, float]], loop: VirtualClock) -> Debouncer[str]:
+    return Debouncer(lambda key: fired.append((key, loop.now)), quiet=0.25, first=1.0, longest=8.0)
+
+
+def test_an_isolated_change_is_queued_after_the_quiet_time(loop: VirtualClock) -> None:
+    fired: list[tuple[str, float]] = []
+    d = debouncer(fired, loop)
+    run(loop, 0.01, 1.0, d)  # one touch at t=0
+    run(loop, 2.0, None, d)
+    assert fired == [("system", pytest.approx(0.25, abs=0.02))]
+    assert len(d) == 0
+
+
+def test_a_burst_is_queued_at_bounds_that_double_then_once_after_it(loop: VirtualClock) -> None:
+    fired: list[tuple[str, float]] = []
+    d = debouncer(fired, loop)
+    run(loop, 20.0, 0.1, d)  # a member changes every 100 ms for 20 s
+    run(loop, 21.0, None, d)
+    times = [round(t, 2) for _, t in fired]
+    # bounds 1, 2, 4, 8, each from the first change after the last write (100 ms later);
+    # then the quiet time after the last change (19.9 s)
+    expected = [1.0, 3.1, 7.2, 15.3, 20.15]
+    assert times == [pytest.approx(t, abs=0.03) for t in expected]  # 10 ms clock steps
+    # the burst is over: the next isolated change is back to the quiet time
+    fired.clear()
+    run(loop, 21.01, 1.0, d)
+    run(loop, 23.0, None, d)
+    assert [round(t - 21.0, 2) for _, t in fired] == [pytest.approx(0.25, abs=0.02)]
+
+
+def test_writes_in_a_burst_grow_with_its_log_not_its_length(loop: VirtualClock) -> None:
+    counts = {}
+    for seconds in (2.0, 10.0, 90.0):
+        fired: list[tuple[str, float]] = []
+        d = debouncer(fired, loop)
+        start = loop.now
+        run(loop, start + seconds, 0.05, d)
+        run(loop, start + seconds + 1.0, None, d)
+        counts[seconds] = len(fired)
+    assert counts[2.0] <= 2
+    assert counts[10.0] <= 5
+    assert counts[90.0] <= 15  # one per 8 s once the bound is at its longest
+    print(f"\nroll-up writes for a burst of 2 s, 10 s, 90 s: {counts}")
+
+
+def test_a_key_that_goes_away_is_never_queued(loop: VirtualClock) -> None:
+    fired: list[tuple[str, float]] = []
+    d = debouncer(fired, loop)
+    run(loop, 0.01, 1.0, d)
+    d.forget("system")
+    run(loop, 2.0, None, d)
+    assert fired == []
