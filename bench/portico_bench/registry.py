@@ -1,0 +1,20 @@
+"""Which measures run, and in which order: the order of the log lines, of the JSON keys
+and of the table rows. A new measure is a module with a `MEASURE`, added here."""
+
+from __future__ import annotations
+
+from portico_bench import convergence, footprint, latency, restart, scaffolding
+from portico_bench.harness import Measure, RunMeasure
+
+# For each N, on the same operator process (restart goes last: it replaces the process).
+PER_SIZE: tuple[Measure, ...] = (
+    convergence.MEASURE,  # 1 cold convergence (+ writes per created entity)
+    latency.MEASURE,  # 2 change latency (+ writes per spec change)
+    footprint.MEASURE,  # 5 idle footprint (+ writes per unchanged resync)
+    restart.MEASURE,  # 4 restart (+ writes on restart)
+)
+
+# Once per run, after the rounds and the floors line.
+ONCE: tuple[RunMeasure, ...] = (
+    scaffolding.MEASURE,  # 6 scaffolding throughput
+)
