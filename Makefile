@@ -5,7 +5,7 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: bench test-tools help prereqs venv binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: bench test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
@@ -14,18 +14,34 @@ help:
 	@echo "make unit       fast tests only: unit and contract (no control plane)"
 	@echo "make bench      benchmarks (convergence, latency, writes, restart, footprint)"
 	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
+	@echo "make lock       regenerate the lock files (UPGRADE=1: newest versions)"
 	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
 
 prereqs:
 	@PY=$(PY) hack/check-prereqs.sh
 
-$(VENV)/.installed: pyproject.toml hack/devcluster/pyproject.toml
+# The venv holds exactly requirements-dev.lock (hashes checked), so a lock change starts it
+# afresh: nothing outside the lock stays behind. The lock also pins pip and setuptools; the two
+# local packages then install without their dependencies (the lock has them) and without
+# build isolation, so they build with the locked setuptools instead of one pip fetches
+# unpinned. After changing a dependency in a pyproject.toml: `make lock`, then commit the locks.
+$(VENV)/.locked: requirements-dev.lock
+	rm -rf $(VENV)
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]' -e hack/devcluster
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.locked requirements-dev.lock pyproject.toml hack/devcluster/pyproject.toml
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e . -e hack/devcluster
+	@$(BIN)/pip check >/dev/null || { $(BIN)/pip check; \
+	  echo "requirements-dev.lock does not satisfy the pyproject.toml files: make lock" >&2; exit 1; }
 	touch $@
 
 venv: prereqs $(VENV)/.installed
+
+# requirements*.lock from the pyproject.toml files (hack/lock.sh says how; needs PyPI).
+lock:
+	@PY=$(PY) hack/lock.sh
 
 binaries: prereqs
 	@hack/build-binaries.sh >/dev/null
