@@ -146,6 +146,12 @@ def test_component_gets_an_application_and_follows_its_sync_and_health(
         "syncPolicy": {
             "automated": {"prune": True, "selfHeal": True},
             "syncOptions": [],
+            # Argo CD's CRD keeps every field: a retry takes the branch's latest commit
+            "retry": {
+                "limit": 5,
+                "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"},
+                "refresh": True,
+            },
         },
     }
     eventually(lambda: assert_condition(kubectl, namespace, "checkout", "Deployed", "True"))
