@@ -49,7 +49,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"portico: {e}", file=sys.stderr)
         return 2
     namespaces = args.namespace or settings.namespaces
-    peering = args.peering or settings.peering
+    # Each shard peers on its own name: a standby for shard i takes over only shard i.
+    peering = settings.sharding.peering(args.peering or settings.peering)
     port = args.metrics_port or settings.metrics_port
     if port:
         from portico.metrics import serve

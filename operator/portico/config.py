@@ -2,8 +2,9 @@
 
 import os
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from portico.domain.sharding import Sharding
 from portico.errors import ConfigError
 
 
@@ -23,10 +24,27 @@ class Settings(BaseModel):
         default="portico-system", description="Namespace of the portico-config ConfigMap."
     )
     config_name: str = Field(default="portico-config", description="The ConfigMap's name.")
+    shards: int = Field(
+        default=1, ge=1, le=1024, description="How many shards split the writes (README: Sharding)."
+    )
+    shard: int = Field(default=0, ge=0, description="This process's shard, 0-based.")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, description="/metrics port.")
     liveness: str | None = Field(
         default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz"
     )
+
+    @model_validator(mode="after")
+    def _shard_exists(self) -> "Settings":
+        if self.shard >= self.shards:
+            raise ValueError(
+                f"PORTICO_SHARD: {self.shard} is not a shard of PORTICO_SHARDS={self.shards} "
+                f"(0 to {self.shards - 1})"
+            )
+        return self
+
+    @property
+    def sharding(self) -> Sharding:
+        return Sharding(shards=self.shards, shard=self.shard)
 
 
 def from_env(env: dict[str, str] | None = None) -> Settings:
@@ -44,6 +62,10 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         raw["config_namespace"] = env.get("PORTICO_CONFIG_NAMESPACE") or env["POD_NAMESPACE"]
     if env.get("PORTICO_CONFIG_NAME"):
         raw["config_name"] = env["PORTICO_CONFIG_NAME"]
+    if env.get("PORTICO_SHARDS"):
+        raw["shards"] = env["PORTICO_SHARDS"]
+    if env.get("PORTICO_SHARD"):
+        raw["shard"] = env["PORTICO_SHARD"]
     if env.get("PORTICO_METRICS_PORT"):
         raw["metrics_port"] = env["PORTICO_METRICS_PORT"]
     if env.get("PORTICO_LIVENESS"):
@@ -53,4 +75,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
     except ValidationError as e:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
+        if not field:  # a rule across fields names its variables itself
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(message) from e
         raise ConfigError(f"PORTICO_{field.upper()}: {first['msg']}") from e

@@ -39,6 +39,23 @@ def _needs_cleanup(spec: kopf.Spec, **_: Any) -> bool:
     return deploys or archives or dashboard or scaffolded
 
 
+def _ours_to_clean(**kwargs: Any) -> bool:
+    """Only the shard that owns the namespace adds the finalizer, cleans up and removes it;
+    the others must not even match (kopf would take away a finalizer no handler wants, so
+    each shard has its own: domain/sharding.py). A cleanup this shard began still finishes
+    if the namespace moved to another shard meanwhile: the new owner cannot add its
+    finalizer to an object being deleted."""
+    if not _needs_cleanup(kwargs["spec"]):
+        return False
+    engine = kwargs["memo"].engine
+    engine.bind(kwargs)  # kwargs carry kopf's live indexes, the namespaces' labels among them
+    if engine.owns_namespace(kwargs["namespace"]):
+        return True
+    meta = kwargs["body"].get("metadata", {})
+    deleting = meta.get("deletionTimestamp") is not None
+    return deleting and engine.sharding.finalizer in (meta.get("finalizers") or [])
+
+
 async def run_cleanups(
     cleanups: list[tuple[str, Callable[[], Awaitable[None]]]],
 ) -> tuple[list[str], float, DeletionWait | None]:
@@ -61,7 +78,7 @@ async def run_cleanups(
     return failures, delay, pruning
 
 
-@kopf.on.delete(GROUP, VERSION, "components", when=_needs_cleanup, id="cleanup")
+@kopf.on.delete(GROUP, VERSION, "components", when=_ours_to_clean, id="cleanup")
 async def cleanup_component(
     *, body: kopf.Body, memo: Any, started: datetime.datetime, **kwargs: Any
 ) -> None:

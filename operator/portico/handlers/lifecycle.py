@@ -7,6 +7,7 @@ import kopf
 
 from portico.clients.kube import KubeClient
 from portico.config import from_env
+from portico.domain.sharding import FINALIZER
 from portico.handlers.views import ViewCache
 from portico.metrics import register_catalog_collector, unregister
 from portico.reconcilers.alerts import AlertPoller
@@ -14,18 +15,19 @@ from portico.reconcilers.catalog import CatalogEngine
 from portico.reconcilers.config_source import ConfigSource
 
 
-def configure(settings: kopf.OperatorSettings) -> None:
+def configure(settings: kopf.OperatorSettings, finalizer: str = FINALIZER) -> None:
     """Where kopf keeps its bookkeeping, and how it watches.
 
     Progress and diff-base go to `status.kopf` (declared with preserve-unknown-fields in every
     CRD, so it is not pruned). Status is the operator's; Argo CD ignores it when diffing, so
-    an object synced from git never shows drift from kopf's notes. Nothing goes to metadata.
+    an object synced from git never shows drift from kopf's notes. Nothing goes to metadata
+    but the cleanup finalizer, whose name is the shard's (domain/sharding.py).
     """
     settings.persistence.progress_storage = kopf.StatusProgressStorage(field="status.kopf.progress")
     settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage(
         field="status.kopf.lastHandledConfiguration"
     )
-    settings.persistence.finalizer = "portico.dev/cleanup"
+    settings.persistence.finalizer = finalizer
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
@@ -50,15 +52,22 @@ async def startup(
     **_: Any,
 ) -> None:
     config = from_env()
-    configure(settings)
+    sharding = config.sharding
+    configure(settings, sharding.finalizer)
     settings.peering.lifetime = config.peering_lifetime
     memo.views = ViewCache()  # one parse per object version, for every handler
     memo.kube = KubeClient.from_environment()
-    if config.peering and await memo.kube.ensure_peering(config.peering):
-        logger.info("created the ClusterKopfPeering %r", config.peering)
+    peering = sharding.peering(config.peering)
+    if peering and await memo.kube.ensure_peering(peering):
+        logger.info("created the ClusterKopfPeering %r", peering)
+    if sharding.enabled:
+        logger.info(
+            "%s: indexing the whole catalog, writing only its own namespaces", sharding.describe()
+        )
     memo.engine = CatalogEngine(
         memo.kube,
         workers=config.workers,
+        sharding=sharding,
         config=lambda: memo.config.current,
         config_namespace=config.config_namespace,
     )

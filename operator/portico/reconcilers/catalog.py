@@ -26,6 +26,7 @@ from portico.domain.entity import EntityView
 from portico.domain.events import entity_event, health_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
+from portico.domain.sharding import Sharding
 from portico.domain.status import OWNED, desired_status, status_patch
 from portico.domain.workloads import WorkloadView
 from portico.errors import NotFound, PorticoError, TransientError
@@ -81,8 +82,10 @@ class CatalogEngine:
         clock: Callable[[], str] = utcnow,
         config: Callable[[], OperatorConfig] = OperatorConfig,
         config_namespace: str = "portico-system",
+        sharding: Sharding | None = None,
     ) -> None:
         self._kube = kube
+        self.sharding = sharding or Sharding()
         self._config = config
         self.renderers = Renderers()
         skeletons = SkeletonSource(kube)
@@ -100,7 +103,9 @@ class CatalogEngine:
         self.alerts: AlertPoller | None = None
         self._workers = workers
         self._clock = clock
-        self.queue: WorkQueue[EntityKey] = WorkQueue()
+        # A shard indexes everything but queues only what it owns: every write (status,
+        # Events, Applications, dashboards, repositories) happens in a reconcile.
+        self.queue: WorkQueue[EntityKey] = WorkQueue(accept=self.owns)
         self.rollups: Debouncer[EntityKey] = Debouncer(
             self.queue.add,
             quiet=ROLLUP_QUIET,
@@ -135,6 +140,16 @@ class CatalogEngine:
             instance=self.instance,
         )
         await post_event(self._kube, event, f"the {reason} event of {view.key}")
+
+    def owns_namespace(self, namespace: str) -> bool:
+        """Is this shard the one that writes in `namespace`? (domain/sharding.py)"""
+        if not self.sharding.enabled:
+            return True
+        labels = self.graph.namespace_labels(namespace) if self.graph is not None else {}
+        return self.sharding.owns(namespace, labels)
+
+    def owns(self, key: EntityKey) -> bool:
+        return self.owns_namespace(key.namespace)
 
     # --- events -------------------------------------------------------------------
     def bind(self, indexes: Mapping[str, Any]) -> None:
@@ -246,7 +261,7 @@ class CatalogEngine:
         """Roll-ups (Systems, APIs, Templates) wait for their members to be quiet, so that
         a burst of member changes becomes a few status writes, not one per member."""
         for edge in edges:
-            if edge.target.served:
+            if edge.target.served and self.owns(edge.target):
                 self.rollups.touch(edge.target)
 
     def _queue_sources(self, key: EntityKey) -> None:
@@ -309,8 +324,8 @@ class CatalogEngine:
         if self.graph is None:
             return
         view = self.graph.get(key)
-        if view is None:
-            return
+        if view is None or not self.owns(key):
+            return  # gone, or its namespace moved to another shard while it waited
         written = self._written.get(key)
         if written is not None and _older(view.resource_version, written[1]):
             return  # a stale view (older than our own last write): a newer event follows

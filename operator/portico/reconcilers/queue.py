@@ -7,14 +7,23 @@ down to one reconcile.
 """
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, *, base_delay: float = 0.5, max_delay: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        base_delay: float = 0.5,
+        max_delay: float = 300.0,
+        accept: Callable[[K], bool] | None = None,
+    ) -> None:
+        """`accept` filters what may be queued (a shard queues only what it owns); it is
+        asked again when a delayed key comes due."""
+        self._accept = accept
         self._queue: asyncio.Queue[K] = asyncio.Queue()
         self._pending: set[K] = set()
         self._active: set[K] = set()
@@ -29,6 +38,8 @@ class WorkQueue(Generic[K]):
 
     def add(self, key: K) -> None:
         if key in self._pending:
+            return
+        if self._accept is not None and not self._accept(key):
             return
         if key in self._active:
             self._dirty.add(key)
