@@ -98,8 +98,8 @@ def verdicts(rows: Rows, floors: Floors, n: int, r: Result) -> None:
         n,
         "writes / created entity",
         f"{c['writes_per_entity']:.2f}",
-        "<= 2",
-        c["writes_per_entity"] <= 2,
+        "<= 1.2",
+        c["writes_per_entity"] <= 1.2,
     )
 
 

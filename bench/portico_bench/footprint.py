@@ -59,8 +59,8 @@ def verdicts(rows: Rows, floors: Floors, n: int, r: Result) -> None:
         n,
         "idle RSS",
         f"{i['rss_mb']:.0f} MB (RSS(0) {r['rss0_mb']:.0f} MB)",
-        "<= 300 MB at N=5000",
-        i["rss_mb"] <= 300 if n >= 5000 else None,
+        "<= 400 MB at N=10000",
+        i["rss_mb"] <= 400 if n >= 10000 else None,
     )
 
 

@@ -48,8 +48,10 @@ async def run(rnd: Round) -> Result:
         if time.monotonic() - last_busy >= 5.0:
             idle_at = last_busy - t0
             break
+    cpu_seconds = cpu_ticks(pid) / CLK_TCK  # the new process's CPU, start-up included
     writes = await window_writes(audit, start, ns)
     return {
+        "cpu_seconds": round(cpu_seconds, 2),
         "healthy_after": healthy,
         "idle_after": idle_at,
         "writes": len(writes),
@@ -59,7 +61,10 @@ async def run(rnd: Round) -> Result:
 
 
 def summary(r: Result) -> str:
-    return f"restart idle after {r['idle_after']}s, writes={r['writes']} {r['writes_by']}"
+    return (
+        f"restart idle after {r['idle_after']}s, {r['cpu_seconds']} CPU-s, "
+        f"writes={r['writes']} {r['writes_by']}"
+    )
 
 
 def verdicts(rows: Rows, floors: Floors, n: int, r: Result) -> None:
@@ -76,6 +81,7 @@ def verdicts(rows: Rows, floors: Floors, n: int, r: Result) -> None:
             f"<= F_list+20s = {limit:.1f}s",
             rs["idle_after"] <= limit,
         )
+    rows.add(n, "restart: CPU-seconds", f"{rs['cpu_seconds']:.1f}", "CPU(10k)/CPU(1k) <= 12", None)
 
 
 MEASURE = Measure(key="restart", run=run, summary=summary, verdicts=verdicts)
