@@ -13,7 +13,7 @@ from portico.reconcilers.argocd import PLURAL as ARGO_PLURAL
 
 
 @kopf.index(GROUP, VERSION, "components")
-def app_watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
+async def app_watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
     """Components an Application's events concern, by its name: the one Portico's name for
     the Component would give (so an Application of another owner at that name re-queues it
     when it changes or goes, ending an ApplicationConflict at once), and the one named with

@@ -14,19 +14,19 @@ from portico.domain.relations import Edge
 from portico.models.kinds import GROUP, KINDS, VERSION
 
 
-def entities(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, EntityView]:
+async def entities(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, EntityView]:
     view = memo.views.view_of(body)
     return {view.key: view}
 
 
-def edges(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
+async def edges(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
     by_target: dict[EntityKey, list[Edge]] = {}
     for edge in memo.views.view_of(body).edges:
         by_target.setdefault(edge.target, []).append(edge)
     return {target: tuple(group) for target, group in by_target.items()}
 
 
-def watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
+async def watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
     view = memo.views.view_of(body)
     return {view.kubernetes.namespace: view.key} if view.kubernetes is not None else {}
 

@@ -12,7 +12,7 @@ import kopf
 
 
 @kopf.index("", "v1", "namespaces", id="namespaces")
-def namespaces(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, str]]:
+async def namespaces(name: str, labels: kopf.Labels, **_: Any) -> dict[str, dict[str, str]]:
     return {name: dict(labels)}
 
 

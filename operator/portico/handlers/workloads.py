@@ -11,7 +11,7 @@ from portico.domain.workloads import WorkloadView, workload_from_body
 WORKLOAD_PLURALS = ("deployments", "statefulsets", "daemonsets")
 
 
-def workloads(body: kopf.Body, **_: Any) -> dict[str, WorkloadView]:
+async def workloads(body: kopf.Body, **_: Any) -> dict[str, WorkloadView]:
     view = workload_from_body(body)
     return {view.namespace: view}
 
