@@ -5,7 +5,7 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: bench test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: bench bench-peers test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
@@ -13,6 +13,7 @@ help:
 	@echo "make test       install everything and run lint, unit and e2e tests"
 	@echo "make unit       fast tests only: unit and contract (no control plane)"
 	@echo "make bench      benchmarks (convergence, latency, writes, restart, footprint)"
+	@echo "make bench-peers  the same catalog on Backstage's catalog backend, side by side (opt-in)"
 	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
 	@echo "make lock       regenerate the lock files (UPGRADE=1: newest versions)"
 	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
@@ -84,6 +85,11 @@ demo-down:
 # Benchmarks: figures as ratios to floors measured in the same run (bench/README.md).
 bench: venv binaries
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/python bench/run.py --sizes 100,1000 --out bench/results/latest.json
+
+# Opt-in: Backstage's catalog backend beside Portico on the same catalog, in the same run
+# (Node and the npm lockfile in bench/peers/backstage; bench/README.md).
+bench-peers: venv binaries
+	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/python bench/peers.py --sizes 1000,10000 --out bench/results/peers.json
 
 # For machines with Docker and kind (not needed for demo or tests).
 KIND_CLUSTER ?= portico
