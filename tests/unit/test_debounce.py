@@ -4,29 +4,11 @@ lasts (up to the longest) and is back to the first once things were quiet; a key
 away is never queued."""
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
 from portico.reconcilers.debounce import Debouncer
-
-
-class VirtualClock(asyncio.SelectorEventLoop):
-    """An event loop whose clock only moves when the test says: sleeps take no time."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.now = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def loop() -> Iterator[VirtualClock]:
-    loop = VirtualClock()
-    yield loop
-    loop.close()
+from support.clock import VirtualClock
 
 
 def run(
@@ -100,3 +82,45 @@ def test_a_key_that_goes_away_is_never_queued(loop: VirtualClock) -> None:
     d.forget("system")
     run(loop, 2.0, None, d)
     assert fired == []
+
+
+def test_while_held_a_due_key_waits_and_is_queued_once_when_the_hold_ends(
+    loop: VirtualClock,
+) -> None:
+    fired: list[tuple[str, float]] = []
+    importing = True
+    d = Debouncer(
+        lambda key: fired.append((key, loop.now)),
+        quiet=0.25,
+        hold=lambda: importing,
+        hold_limit=120.0,
+    )
+    run(loop, 30.0, 0.1, d)  # a member every 100 ms for 30 s, all during an import
+    assert fired == []
+    assert len(d) == 1
+    importing = False
+    run(loop, 31.0, None, d)
+    assert fired == [("system", pytest.approx(30.0, abs=0.3))]  # within one recheck
+    assert len(d) == 0
+
+
+def test_a_hold_never_delays_a_key_past_its_limit(loop: VirtualClock) -> None:
+    fired: list[tuple[str, float]] = []
+    d = Debouncer(
+        lambda key: fired.append((key, loop.now)), quiet=0.25, hold=lambda: True, hold_limit=10.0
+    )
+    run(loop, 25.0, 0.1, d)  # an import that never ends
+    times = [round(t) for _, t in fired]
+    assert times == [10, 20]  # once per limit, counted from the first change it waited for
+
+
+def test_a_held_key_that_goes_away_is_never_queued(loop: VirtualClock) -> None:
+    fired: list[tuple[str, float]] = []
+    importing = True
+    d = Debouncer(lambda key: fired.append((key, loop.now)), hold=lambda: importing)
+    run(loop, 2.0, 0.1, d)
+    d.forget("system")
+    importing = False
+    run(loop, 4.0, None, d)
+    assert fired == []
+    assert len(d) == 0

@@ -23,23 +23,24 @@ from portico.clients.kube import KubeClient
 from portico.clients.sandbox import Renderers
 from portico.domain.argocd import ENTITY_LABEL, ENTITY_REF_ANNOTATION, AppView, entity_label
 from portico.domain.entity import EntityView
-from portico.domain.events import entity_event, health_event
+from portico.domain.events import entity_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.sharding import Sharding
 from portico.domain.status import OWNED, desired_status, status_patch
 from portico.domain.workloads import WorkloadView
 from portico.errors import NotFound, PorticoError, TransientError
-from portico.metrics import HEALTH_TRANSITIONS, RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
+from portico.metrics import RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
 from portico.models.config import OperatorConfig
 from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.argocd_deletion import ApplicationDeletion
+from portico.reconcilers.arrivals import ArrivalRate
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
-from portico.reconcilers.events import post_event
+from portico.reconcilers.events import announce_health, post_event
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
@@ -56,6 +57,13 @@ log = logging.getLogger("portico.catalog")
 ROLLUP_QUIET = 0.25  # seconds
 ROLLUP_FIRST_BOUND = 1.0
 ROLLUP_LONGEST_BOUND = 8.0
+# While a catalog is imported (at least IMPORT_RATE new entities a second over the last
+# IMPORT_WINDOW seconds: arrivals.py), roll-ups are held and written once it is over, at
+# the latest IMPORT_HOLD_LIMIT seconds after their first change.
+IMPORT_RATE = 10.0
+IMPORT_WINDOW = 2.0
+IMPORT_HOLD_LIMIT = 120.0
+ROLLUP_KINDS = frozenset({"system", "api", "template"})
 APPS_SYNC_SECONDS = 15.0  # at most this long at start for the first list of Applications
 
 
@@ -67,6 +75,10 @@ def _older(seen: str, produced: str) -> bool:
     A late echo of an earlier write then no longer looks like news and causes no rewrite.
     """
     return seen.isdigit() and produced.isdigit() and int(seen) < int(produced)
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def utcnow() -> str:
@@ -106,11 +118,14 @@ class CatalogEngine:
         # A shard indexes everything but queues only what it owns: every write (status,
         # Events, Applications, dashboards, repositories) happens in a reconcile.
         self.queue: WorkQueue[EntityKey] = WorkQueue(accept=self.owns)
+        self.arrivals = ArrivalRate(rate=IMPORT_RATE, window=IMPORT_WINDOW, clock=_loop_time)
         self.rollups: Debouncer[EntityKey] = Debouncer(
             self.queue.add,
             quiet=ROLLUP_QUIET,
             first=ROLLUP_FIRST_BOUND,
             longest=ROLLUP_LONGEST_BOUND,
+            hold=self.arrivals.importing,
+            hold_limit=IMPORT_HOLD_LIMIT,
         )
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
@@ -246,7 +261,14 @@ class CatalogEngine:
             self._queue_targets(view.edges)
             self._queue_sources(key)
             return
-        self.queue.add(key)
+        if before is None and "observedGeneration" not in view.status:
+            self.arrivals.arrived()  # never decided: created (or applied while we were down)
+            if key.kind in ROLLUP_KINDS:
+                self.rollups.touch(key)  # after a quiet moment; in an import, once it is over
+            else:
+                self.queue.add(key)
+        else:
+            self.queue.add(key)
         after = view.neighbourhood()
         if before == after:
             return
@@ -368,23 +390,5 @@ class CatalogEngine:
         produced = str((result.get("metadata") or {}).get("resourceVersion", ""))
         self._written[key] = (view.resource_version, produced, merged)
         log.debug("%s: status patched (%s)", key, ", ".join(sorted(patch)))
-        await self._announce_health(view, current.get("health"), desired.get("health"))
-
-    async def _announce_health(
-        self, view: EntityView, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
-    ) -> None:
-        """A Kubernetes Event on each health transition (not on the first health seen)."""
-        if not old or not new or old.get("status") == new.get("status"):
-            return
-        event = health_event(
-            view.key,
-            view.uid,
-            str(old.get("status")),
-            str(new.get("status")),
-            str(new.get("message", "")),
-            now=self._clock(),
-            instance=self.instance,
-        )
-        log.info("%s: %s", view.key, event["note"])
-        HEALTH_TRANSITIONS.labels(view.key.kind, str(new.get("status"))).inc()
-        await post_event(self._kube, event, f"the health event of {view.key}")
+        old, new = current.get("health"), desired.get("health")
+        await announce_health(self._kube, view, old, new, now=self._clock(), instance=self.instance)

@@ -11,6 +11,12 @@ latest `bound` seconds after the first change it waits for. When that bound is w
 quiet fired, the burst is over and the bound is back to `first`. A roll-up in a burst of T
 seconds is written about log2(T / first) + 1 times, and never more than `longest` seconds
 late; an isolated change is written after `quiet`.
+
+A burst of one roll-up's members is not the only kind: while a whole catalog is imported,
+members arrive seconds apart for minutes (reconcilers/arrivals.py). While `hold()` says
+so, a key that comes due is held instead, and all held keys are released together once
+`hold()` is false (checked every `quiet` seconds), each at the latest `hold_limit` seconds
+after the first change it waited for. A roll-up is then written once per import.
 """
 
 import asyncio
@@ -23,6 +29,7 @@ K = TypeVar("K", bound=Hashable)
 
 @dataclass
 class _Waiting:
+    since: float  # the first change this wait is for
     deadline: float
     timer: asyncio.TimerHandle
     bound_hit: bool = False
@@ -36,26 +43,35 @@ class Debouncer(Generic[K]):
         quiet: float = 0.25,
         first: float = 1.0,
         longest: float = 8.0,
+        hold: Callable[[], bool] | None = None,
+        hold_limit: float = 120.0,
     ) -> None:
         self._fire_cb = fire
         self._quiet, self._first, self._longest = quiet, first, longest
+        self._hold, self._hold_limit = hold, hold_limit
         self._waiting: dict[K, _Waiting] = {}
         self._bounds: dict[K, float] = {}  # keys in a burst: their next, grown bound
+        self._held: dict[K, float] = {}  # key -> since: due, held back by `hold()`
+        self._release: asyncio.TimerHandle | None = None
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return len(self._waiting) + len(self._held)
 
     def touch(self, key: K) -> None:
         """A member of `key` changed: queue `key` once things are quiet (or at its bound)."""
+        if key in self._held:
+            return  # due already: written when the hold ends, with this change in it
         loop = asyncio.get_running_loop()
         now = loop.time()
         waiting = self._waiting.get(key)
-        deadline = waiting.deadline if waiting else now + self._bounds.get(key, self._first)
         if waiting is not None:
             waiting.timer.cancel()
+            since, deadline = waiting.since, waiting.deadline
+        else:
+            since, deadline = now, now + self._bounds.get(key, self._first)
         at = min(now + self._quiet, deadline)
         timer = loop.call_at(at, self._fire, key)
-        self._waiting[key] = _Waiting(deadline, timer, bound_hit=at >= deadline)
+        self._waiting[key] = _Waiting(since, deadline, timer, bound_hit=at >= deadline)
 
     def forget(self, key: K) -> None:
         """The key is gone: drop its timer and its bound."""
@@ -63,12 +79,33 @@ class Debouncer(Generic[K]):
         if waiting is not None:
             waiting.timer.cancel()
         self._bounds.pop(key, None)
+        self._held.pop(key, None)
 
     def _fire(self, key: K) -> None:
         waiting = self._waiting.pop(key)
+        if self._hold is not None and self._hold():
+            self._held[key] = waiting.since
+            if self._release is None:
+                self._release = asyncio.get_running_loop().call_later(self._quiet, self._recheck)
+            return
         if waiting.bound_hit:
             grown = 2 * self._bounds.get(key, self._first)
             self._bounds[key] = min(grown, self._longest)
         else:
             self._bounds.pop(key, None)
         self._fire_cb(key)
+
+    def _recheck(self) -> None:
+        """Release every held key once the hold is over, and those held too long."""
+        self._release = None
+        if not self._held:
+            return
+        loop = asyncio.get_running_loop()
+        holding = self._hold is not None and self._hold()
+        limit = loop.time() - self._hold_limit
+        due = [k for k, since in self._held.items() if not holding or since <= limit]
+        for key in due:
+            del self._held[key]
+            self._fire_cb(key)
+        if self._held:
+            self._release = loop.call_later(self._quiet, self._recheck)

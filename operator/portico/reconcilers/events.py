@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from portico.clients.kube import KubeClient
+from portico.domain.entity import EntityView
+from portico.domain.events import health_event
 from portico.errors import PorticoError
+from portico.metrics import HEALTH_TRANSITIONS
 
 log = logging.getLogger("portico.events")
 
@@ -23,3 +26,29 @@ async def post_event(kube: KubeClient, event: Mapping[str, Any], what: str) -> b
         log.log(level, "could not post %s: %s", what, e)
         return False
     return True
+
+
+async def announce_health(
+    kube: KubeClient,
+    view: EntityView,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+    *,
+    now: str,
+    instance: str,
+) -> None:
+    """A Kubernetes Event on each health transition (not on the first health seen)."""
+    if not old or not new or old.get("status") == new.get("status"):
+        return
+    event = health_event(
+        view.key,
+        view.uid,
+        str(old.get("status")),
+        str(new.get("status")),
+        str(new.get("message", "")),
+        now=now,
+        instance=instance,
+    )
+    log.info("%s: %s", view.key, event["note"])
+    HEALTH_TRANSITIONS.labels(view.key.kind, str(new.get("status"))).inc()
+    await post_event(kube, event, f"the health event of {view.key}")
