@@ -33,7 +33,6 @@ def configure(settings: kopf.OperatorSettings, finalizer: str = FINALIZER) -> No
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
     settings.networking.request_timeout = 60
-    settings.batching.batch_window = 0.02
 
 
 def config_changed(memo: Any) -> None:
