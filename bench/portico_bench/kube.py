@@ -111,6 +111,7 @@ class WatchEvent:
     name: str
     generation: int
     observed: int | None
+    health: str | None = None  # status.health.status
 
 
 @dataclass
@@ -145,7 +146,9 @@ class Watcher:
                 ev = json.loads(line)
                 obj = ev.get("object") or {}
                 meta = obj.get("metadata") or {}
-                og = (obj.get("status") or {}).get("observedGeneration")
+                status = obj.get("status") or {}
+                og = status.get("observedGeneration")
+                health = (status.get("health") or {}).get("status")
                 name = meta.get("name", "")
                 if ev["type"] == "DELETED":
                     self.ready_since.pop(name, None)
@@ -154,7 +157,7 @@ class Watcher:
                 elif self.ready_since.get(name) is None:
                     self.ready_since[name] = t
                 self.events.append(
-                    WatchEvent(t, ev["type"], meta.get("name", ""), meta.get("generation", 0), og)
+                    WatchEvent(t, ev["type"], name, meta.get("generation", 0), og, health)
                 )
                 self._new.set()
 

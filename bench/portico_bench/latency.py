@@ -8,61 +8,94 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 
 from portico_bench.harness import Floors, Measure, Result, Round, Rows, pct
 from portico_bench.kube import Watcher
 from portico_bench.writes import breakdown, wait_quiet, window_writes
 
+Patch = tuple[str, float, int]
+"""One spec change: the Component's name, when the patch was sent (monotonic) and the
+generation it produced."""
 
-async def run(rnd: Round) -> Result:
-    api, audit, ns, n = rnd.api, rnd.audit, rnd.ns, rnd.n
-    rate, seconds = rnd.options.rate, rnd.options.change_seconds
-    watcher = Watcher(api, "components", ns)
-    await watcher.start()
-    start = await audit.mark()
-    patches: list[tuple[str, float, int]] = []
-    rng = random.Random(n)
 
-    async def one(i: int) -> None:
-        name = f"c-{rng.randrange(n)}"
+async def send_changes(
+    rnd: Round, names: Callable[[], str], rate: float, seconds: float, text: str
+) -> list[Patch]:
+    """Patch `spec.description` of `names()` at `rate` a second for `seconds`, each patch
+    in its own task (a slow answer does not delay the next); the patches once all answered."""
+    api, ns = rnd.api, rnd.ns
+    patches: list[Patch] = []
+
+    async def one(name: str, i: int) -> None:
         t = time.monotonic()
-        resp = await api.patch("components", ns, name, {"spec": {"description": f"change {i}"}})
+        resp = await api.patch("components", ns, name, {"spec": {"description": f"{text} {i}"}})
         patches.append((name, t, resp["metadata"]["generation"]))
 
     tasks = []
     t0 = time.monotonic()
-    total = int(rate * seconds)
-    for i in range(total):
+    for i in range(int(rate * seconds)):
         delay = t0 + i / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i)))
+        tasks.append(asyncio.create_task(one(names(), i)))
     await asyncio.gather(*tasks)
+    return patches
 
-    def resolved(name: str, t: float, gen: int) -> float | None:
-        for e in watcher.events:
-            if e.name == name and e.t >= t and e.observed is not None and e.observed >= gen:
-                return e.t - t
-        return None
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if all(resolved(*p) is not None for p in patches):
-            break
+async def latencies(watcher: Watcher, patches: list[Patch], limit: float = 30.0) -> list[float]:
+    """For each patch, the time to the first watch event of its Component, after it was
+    sent, whose observedGeneration reaches its generation; waits up to `limit` for them all.
+    Patches never resolved are left out."""
+    found: dict[int, float] = {}
+    deadline = time.monotonic() + limit
+    seen = 0
+    pending = {i: p for i, p in enumerate(patches)}
+    by_name: dict[str, list[int]] = {}
+    for i, (name, _, _) in pending.items():
+        by_name.setdefault(name, []).append(i)
+    while pending and time.monotonic() < deadline:
+        for e in watcher.events[seen:]:
+            for i in by_name.get(e.name, ()):
+                if i not in pending:
+                    continue
+                _, t, gen = pending[i]
+                if e.t >= t and e.observed is not None and e.observed >= gen:
+                    found[i] = e.t - t
+                    del pending[i]
+        seen = len(watcher.events)
         await asyncio.sleep(0.5)
+    return [found[i] for i in sorted(found)]
+
+
+async def run(rnd: Round) -> Result:
+    api, audit, ns, n = rnd.api, rnd.audit, rnd.ns, rnd.n
+    watcher = Watcher(api, "components", ns)
+    await watcher.start()
+    start = await audit.mark()
+    rng = random.Random(n)
+    patches = await send_changes(
+        rnd, lambda: f"c-{rng.randrange(n)}", rnd.options.rate, rnd.options.change_seconds, "change"
+    )
+    lat = await latencies(watcher, patches)
     await watcher.stop()
-    lat = [x for x in (resolved(*p) for p in patches) if x is not None]
     await wait_quiet(audit, start, ns)
     writes = await window_writes(audit, start, ns)
     return {
         "patches": len(patches),
         "resolved": len(lat),
-        "p50": pct(lat, 0.5),
-        "p99": pct(lat, 0.99),
-        "max": max(lat) if lat else float("nan"),
+        **figures(lat),
         "writes": len(writes),
         "writes_per_change": len(writes) / max(1, len(patches)),
         "writes_by": breakdown(writes),
+    }
+
+
+def figures(lat: list[float]) -> Result:
+    return {
+        "p50": pct(lat, 0.5),
+        "p99": pct(lat, 0.99),
+        "max": max(lat) if lat else float("nan"),
     }
 
 
