@@ -3,13 +3,14 @@ and of the table rows. A new measure is a module with a `MEASURE`, added here.""
 
 from __future__ import annotations
 
-from portico_bench import convergence, footprint, latency, restart, scaffolding
+from portico_bench import churn, convergence, footprint, latency, restart, scaffolding
 from portico_bench.harness import Measure, RunMeasure
 
 # For each N, on the same operator process (restart goes last: it replaces the process).
 PER_SIZE: tuple[Measure, ...] = (
     convergence.MEASURE,  # 1 cold convergence (+ writes per created entity)
     latency.MEASURE,  # 2 change latency (+ writes per spec change)
+    churn.MEASURE,  # 7 change latency under churn (+ writes per spec change)
     footprint.MEASURE,  # 5 idle footprint (+ writes per unchanged resync)
     restart.MEASURE,  # 4 restart (+ writes on restart)
 )
