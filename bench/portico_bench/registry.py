@@ -3,14 +3,17 @@ and of the table rows. A new measure is a module with a `MEASURE`, added here.""
 
 from __future__ import annotations
 
-from portico_bench import churn, convergence, footprint, latency, restart, scaffolding
+from portico_bench import burst, churn, convergence, footprint, latency, restart, scaffolding
 from portico_bench.harness import Measure, RunMeasure
 
 # For each N, on the same operator process (restart goes last: it replaces the process).
+# The burst leaves its Deployments in place: the idle footprint and restart see them as part
+# of the unchanged catalog.
 PER_SIZE: tuple[Measure, ...] = (
     convergence.MEASURE,  # 1 cold convergence (+ writes per created entity)
     latency.MEASURE,  # 2 change latency (+ writes per spec change)
     churn.MEASURE,  # 7 change latency under churn (+ writes per spec change)
+    burst.MEASURE,  # 8 a burst of Deployment changes (+ writes per System)
     footprint.MEASURE,  # 5 idle footprint (+ writes per unchanged resync)
     restart.MEASURE,  # 4 restart (+ writes on restart)
 )
