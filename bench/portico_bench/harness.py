@@ -156,7 +156,8 @@ class Bench:
 @dataclass
 class Round:
     """One N: namespace `bench-N` and the operator watching it. A measure that restarts the
-    operator updates `pid`; `result` holds what the measures before it returned."""
+    operator updates `pid` (and `op`, if it replaces the process); `result` holds what the
+    measures before it returned."""
 
     bench: Bench
     n: int
@@ -228,7 +229,8 @@ class RunMeasure:
 
 async def run_round(bench: Bench, n: int, measures: tuple[Measure, ...]) -> Result:
     """Start `portico run --namespace bench-N`, record RSS(0) 2 s after start (before any
-    entity exists), run the measures in order, stop the operator whatever happens."""
+    entity exists), run the measures in order, stop the operator whatever happens (the one
+    the round ends with: a measure may replace `rnd.op`)."""
     ns = f"bench-{n}"
     await bench.api.ensure_namespace(ns)
     result: Result = {"n": n}
@@ -237,6 +239,7 @@ async def run_round(bench: Bench, n: int, measures: tuple[Measure, ...]) -> Resu
         bench.work / f"operator-{n}.log",
         extra_args=("--namespace", ns),
     )
+    rnd: Round | None = None
     try:
         op.start(timeout=60)
         rnd = Round(bench, n, ns, op, operator_pid(op), result)
@@ -248,4 +251,6 @@ async def run_round(bench: Bench, n: int, measures: tuple[Measure, ...]) -> Resu
             log(f"N={n}: {measure.summary(result[measure.key])}")
     finally:
         op.stop()
+        if rnd is not None:
+            rnd.op.stop()  # the process a measure left as the round's operator (failover)
     return result

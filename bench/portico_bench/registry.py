@@ -3,12 +3,22 @@ and of the table rows. A new measure is a module with a `MEASURE`, added here.""
 
 from __future__ import annotations
 
-from portico_bench import burst, churn, convergence, footprint, latency, restart, scaffolding
+from portico_bench import (
+    burst,
+    churn,
+    convergence,
+    failover,
+    footprint,
+    latency,
+    restart,
+    scaffolding,
+)
 from portico_bench.harness import Measure, RunMeasure
 
-# For each N, on the same operator process (restart goes last: it replaces the process).
-# The burst leaves its Deployments in place: the idle footprint and restart see them as part
-# of the unchanged catalog.
+# For each N, on the same catalog, in this order. Every measure after the first needs the
+# catalog it creates. The burst leaves its Deployments in place, so the idle footprint,
+# restart and failover see them as part of the unchanged catalog. Restart replaces the
+# operator process; failover replaces it with an HA pair and goes last.
 PER_SIZE: tuple[Measure, ...] = (
     convergence.MEASURE,  # 1 cold convergence (+ writes per created entity)
     latency.MEASURE,  # 2 change latency (+ writes per spec change)
@@ -16,6 +26,7 @@ PER_SIZE: tuple[Measure, ...] = (
     burst.MEASURE,  # 8 a burst of Deployment changes (+ writes per System)
     footprint.MEASURE,  # 5 idle footprint (+ writes per unchanged resync)
     restart.MEASURE,  # 4 restart (+ writes on restart)
+    failover.MEASURE,  # 9 failover of an HA pair (+ writes on failover)
 )
 
 # Once per run, after the rounds and the floors line.
