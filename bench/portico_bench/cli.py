@@ -38,7 +38,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--cold-timeout", type=float, default=300.0)
     p.add_argument("--keep", action="store_true", help="keep the etcd data directory")
     p.add_argument("--scaffolds", type=int, default=20, help="scaffolds to time; 0: skip")
+    keys = [m.key for m in registry.PER_SIZE]
+    p.add_argument(
+        "--measures",
+        default="",
+        help=f"per-size measures to run, comma-separated, of {','.join(keys)}; default: all "
+        "(every measure but cold needs the catalog cold creates)",
+    )
     args = p.parse_args(argv)
+    measures = tuple(m for m in args.measures.split(",") if m)
+    if unknown := set(measures) - set(keys):
+        p.error(f"unknown measures {sorted(unknown)}; known: {','.join(keys)}")
     return Options(
         sizes=args.sizes,
         out=args.out,
@@ -48,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         cold_timeout=args.cold_timeout,
         keep=args.keep,
         scaffolds=args.scaffolds,
+        measures=measures,
     )
 
 
@@ -73,7 +84,7 @@ async def main_async(options: Options, work: Path) -> dict[str, Any]:
         rounds: dict[int, Result] = {}
         report["rounds"] = rounds
         for n in options.sizes:
-            rounds[n] = await run_round(bench, n, registry.PER_SIZE)
+            rounds[n] = await run_round(bench, n, registry.per_size(options))
         rows = verdicts(floors, rounds, registry.PER_SIZE)
         report["verdicts"] = rows.rows
         print()

@@ -93,6 +93,8 @@ class Options:
     cold_timeout: float
     keep: bool
     scaffolds: int
+    measures: tuple[str, ...] = ()
+    """The keys of the per-size measures to run (registry order); empty: all."""
 
 
 @dataclass(frozen=True)

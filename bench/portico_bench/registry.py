@@ -13,7 +13,7 @@ from portico_bench import (
     restart,
     scaffolding,
 )
-from portico_bench.harness import Measure, RunMeasure
+from portico_bench.harness import Measure, Options, RunMeasure
 
 # For each N, on the same catalog, in this order. Every measure after the first needs the
 # catalog it creates. The burst leaves its Deployments in place, so the idle footprint,
@@ -33,3 +33,10 @@ PER_SIZE: tuple[Measure, ...] = (
 ONCE: tuple[RunMeasure, ...] = (
     scaffolding.MEASURE,  # 6 scaffolding throughput
 )
+
+
+def per_size(options: Options) -> tuple[Measure, ...]:
+    """The per-size measures `--measures` selects (all by default), in registry order."""
+    if not options.measures:
+        return PER_SIZE
+    return tuple(m for m in PER_SIZE if m.key in options.measures)
