@@ -71,7 +71,7 @@ def test_members_arriving_slowly_update_their_system_as_they_come(loop: VirtualC
 
 
 def test_a_restart_listing_a_decided_catalog_is_not_an_import(loop: VirtualClock) -> None:
-    engine, patches, entities, edges = engine_with_fake_api()
+    engine, _patches, entities, edges = engine_with_fake_api()
     decided = {"observedGeneration": 1}
     system = make_body("System", "shop", {"owner": "group:team"}, status=decided)
     members = [make_body("Component", f"c-{i}", SPEC, status=decided) for i in range(300)]
