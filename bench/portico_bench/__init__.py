@@ -21,7 +21,12 @@ Then, for each N, with `portico run` as a subprocess watching a fresh namespace:
 3. write amplification from the audit log (the operator's user agents): writes per created
    entity, per spec change, and over an idle window (must be 0);
 4. restart with nothing changed: time to idle and writes made (must be 0), vs F_list(N)+20 s;
-5. idle footprint: RSS and CPU of the operator after settling, vs RSS with 0 entities.
+5. idle footprint: RSS and CPU of the operator after settling, vs RSS with 0 entities;
+7. change latency under a background churn of 50 changes/s;
+8. burst: min(N, 1000) Deployments lose their pods at once, until every Component's health
+   is right, and the writes per System;
+9. failover of an HA pair (SIGKILL the active replica): time until the standby is idle,
+   and its writes (must be 0).
 
 Targets print PASS/MISS; a MISS is a finding, never a non-zero exit.
 Run: `.venv/bin/python bench/run.py [--sizes 100,1000] [--out bench/results/latest.json]`.
@@ -29,8 +34,9 @@ Run: `.venv/bin/python bench/run.py [--sizes 100,1000] [--out bench/results/late
 Layout (bench/README.md, "Adding a measure"): `harness` (options, contexts, the operator
 process, the round loop), `kube` (API client, watches), `writes` (audit log, measure 3),
 `catalog` (the entities), `floors`, one module per measure (`convergence`, `latency`,
-`footprint`, `restart`, `scaffolding`), `registry` (which measures run, in which order),
-`report` (verdicts and the table) and `cli` (flags, control plane, JSON).
+`footprint`, `restart`, `scaffolding`, `churn`, `burst`, `failover`), `registry` (which
+measures run, in which order), `report` (verdicts and the table) and `cli` (flags, control
+plane, JSON).
 """
 
 import sys

@@ -94,6 +94,16 @@ def verdicts(rows: Rows, floors: Floors, n: int, r: Result) -> None:
             "<= 2.5 x F_patch",
             ratio <= 2.5 if n >= 1000 else None,
         )
+        f_cold = floors.f_cold(n)
+        if f_cold is not None:  # context: what no operator can beat on this machine
+            rows.add(
+                n,
+                "cold convergence vs F_cold",
+                f"{c['seconds'] / f_cold:.2f} x F_cold ({f_cold:.2f}s = "
+                f"{f_cold / f_patch:.1f} x F_patch)",
+                "F_cold: create + 1 status write each, no operator",
+                None,
+            )
     rows.add(
         n,
         "writes / created entity",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from portico_bench.catalog import component
+from portico_bench.catalog import PLURALS, catalog, component
 from portico_bench.harness import Floors, log, pct
 from portico_bench.kube import Api, Watcher, WatchEvent, bounded
 
@@ -19,10 +19,32 @@ def generation_of_c0(gen: int) -> Callable[[WatchEvent], bool]:
     return lambda e: e.name == "c-0" and e.generation >= gen
 
 
+async def cold_floor(api: Api, n: int) -> float:
+    """F_cold(N): the catalog of measure 1 created at concurrency 32, each entity followed
+    by one status write, as an ideal operator would cost the API server; no operator runs.
+    Cold convergence cannot be faster than this on the same machine."""
+    ns = f"floor-cold-{n}"
+    await api.ensure_namespace(ns)
+    body = {"status": {"observedGeneration": 1}}
+
+    async def one(obj: dict[str, Any]) -> None:
+        await api.create(obj)
+        plural = PLURALS[obj["kind"]]
+        await api.patch(plural, ns, obj["metadata"]["name"], body, status=True)
+
+    objs = catalog(n, ns)
+    t = time.monotonic()
+    await bounded([partial(one, o) for o in objs], 32)
+    seconds = time.monotonic() - t
+    for plural in PLURALS.values():
+        await api.delete_all(plural, ns)
+    return seconds
+
+
 async def measure_floors(api: Api, sizes: list[int]) -> Floors:
-    """F_patch(N) and F_list(N) for each N, then F_rt; no operator is running. The floor
-    objects are deleted afterwards."""
-    out: dict[str, Any] = {"patch": {}, "list": {}}
+    """F_patch(N), F_list(N) and F_cold(N) for each N, then F_rt; no operator is running.
+    The floor objects are deleted afterwards."""
+    out: dict[str, Any] = {"patch": {}, "list": {}, "cold": {}}
     for n in sizes:
         ns = f"floor-{n}"
         await api.ensure_namespace(ns)
@@ -47,9 +69,11 @@ async def measure_floors(api: Api, sizes: list[int]) -> Floors:
             per_level[str(conc)] = time.monotonic() - t
         out["patch"][str(n)] = {"best": min(per_level.values()), "by_concurrency": per_level}
         out["list"][str(n)] = {"best": min(lists), "all": lists}
+        out["cold"][str(n)] = await cold_floor(api, n)
         log(
             f"floor N={n}: F_patch={min(per_level.values()):.3f}s {per_level}, "
-            f"F_list={min(lists):.3f}s, create N (context)={out['create'][str(n)]:.3f}s"
+            f"F_list={min(lists):.3f}s, create N (context)={out['create'][str(n)]:.3f}s, "
+            f"F_cold={out['cold'][str(n)]:.3f}s"
         )
     # F_rt: patch one object 100 times, each time wait for our own watch event.
     ns = f"floor-{sizes[0]}"

@@ -113,6 +113,12 @@ class Floors:
         best: float = self.raw["list"][str(n)]["best"]
         return best
 
+    def f_cold(self, n: int) -> float | None:
+        """F_cold(N): creating measure 1's catalog with one status write per entity and no
+        operator (floors.cold_floor), seconds; None in a report from before it existed."""
+        seconds: float | None = self.raw.get("cold", {}).get(str(n))
+        return seconds
+
     def create(self, n: int) -> float:
         """Creating N Components at concurrency 32, seconds (context, not a floor)."""
         seconds: float = self.raw["create"][str(n)]
