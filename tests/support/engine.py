@@ -1,5 +1,9 @@
 """A CatalogEngine on a fake API server transport, with dicts standing in for kopf's
-indexes: for unit tests of what the engine queues and writes."""
+indexes: for unit tests of what the engine queues and writes.
+
+`index` plays kopf's index (the entities Store) and the part of the engine's `observe` that
+keeps the reverse relations, without queueing anything: tests then observe what they mean
+to."""
 
 import json
 from typing import Any
@@ -9,6 +13,7 @@ import httpx
 from portico.clients.kube import KubeClient
 from portico.domain.entity import view_from_body
 from portico.reconcilers.catalog import CatalogEngine
+from portico.reconcilers.relations import Relations
 
 
 def make_body(
@@ -35,7 +40,7 @@ class Store(dict[Any, Any]):
         self[key] = [value]
 
 
-def engine_with_fake_api() -> tuple[CatalogEngine, list[dict[str, Any]], Store, Store]:
+def engine_with_fake_api() -> tuple[CatalogEngine, list[dict[str, Any]], Store, Relations]:
     patches: list[dict[str, Any]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -44,16 +49,16 @@ def engine_with_fake_api() -> tuple[CatalogEngine, list[dict[str, Any]], Store, 
 
     http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
     engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
-    entities, edges = Store(), Store()
-    engine.bind({"entities": entities, "edges": edges})
-    return engine, patches, entities, edges
+    entities = Store()
+    engine.bind({"entities": entities})
+    assert engine.graph is not None
+    return engine, patches, entities, engine.graph.relations
 
 
-def index(entities: Store, edges: Store, body: dict[str, Any]) -> Any:
+def index(entities: Store, relations: Relations, body: dict[str, Any]) -> Any:
     view = view_from_body(body["kind"], body)
     entities.put(view.key, view)
-    for edge in view.edges:
-        edges.setdefault(edge.target, []).append((edge,))
+    relations.update(view)
     return view
 
 

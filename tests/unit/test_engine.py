@@ -9,7 +9,7 @@ import httpx
 from portico.clients.kube import KubeClient
 from portico.domain.refs import EntityKey
 from portico.reconcilers.catalog import CatalogEngine
-from support.engine import Store, engine_with_fake_api, index, make_body
+from support.engine import Store, drain, engine_with_fake_api, index, make_body
 
 
 async def test_one_write_then_none_while_the_watch_lags() -> None:
@@ -88,8 +88,10 @@ async def test_a_late_echo_of_an_earlier_write_causes_no_rewrite() -> None:
 
     http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
     engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
-    entities, edges = Store(), Store()
-    engine.bind({"entities": entities, "edges": edges})
+    entities = Store()
+    engine.bind({"entities": entities})
+    assert engine.graph is not None
+    edges = engine.graph.relations
     spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
     key = EntityKey("component", "shop", "a")
     index(entities, edges, make_body("Component", "a", spec, rv="10"))
@@ -133,3 +135,54 @@ async def test_a_namespaces_label_change_requeues_what_its_labels_may_decide() -
     engine.observe_namespace("shop", {}, deleted=True)
     engine.observe_namespace("shop", {"team": "c"}, deleted=False)  # made again: first sight
     assert len(engine.queue) == 0
+
+
+def _engine_returning(versions: list[str]) -> tuple[CatalogEngine, list[Any], Store, Any]:
+    """An engine whose status patches produce the given resourceVersions, in order."""
+    patches: list[Any] = []
+    produced = iter(versions)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        patches.append(json.loads(request.content))
+        return httpx.Response(200, json={"metadata": {"resourceVersion": next(produced)}})
+
+    http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
+    engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
+    entities = Store()
+    engine.bind({"entities": entities})
+    assert engine.graph is not None
+    return engine, patches, entities, engine.graph.relations
+
+
+async def test_the_echo_of_our_own_write_queues_nothing() -> None:
+    """The watch event our status write produced could only decide what was just written."""
+    engine, patches, entities, relations = _engine_returning(["11"])
+    spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
+    first = index(entities, relations, make_body("Component", "a", spec, rv="10"))
+    engine.observe(first, deleted=False)
+    await drain(engine)
+    assert len(patches) == 1
+    echo = make_body("Component", "a", spec, rv="11", status=patches[0]["status"])
+    engine.observe(index(entities, relations, echo), deleted=False)
+    assert engine.queue.idle()
+
+
+async def test_a_spec_change_that_landed_under_our_write_is_still_decided() -> None:
+    """A merge patch of /status does not check the resourceVersion: the object it produced
+    may carry a spec changed after we read it. Its event is not an echo, and the change is
+    decided (the spec change's own event was older than our write, so it was skipped)."""
+    engine, patches, entities, relations = _engine_returning(["12", "13"])
+    spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
+    first = index(entities, relations, make_body("Component", "a", spec, rv="10"))
+    engine.observe(first, deleted=False)
+    await drain(engine)
+    changed = make_body("Component", "a", {**spec, "lifecycle": "experimental"}, rv="11")
+    changed["metadata"]["generation"] = 2
+    engine.observe(index(entities, relations, changed), deleted=False)
+    await drain(engine)
+    assert len(patches) == 1  # rv 11 is older than the 12 our write produced: skipped
+    produced = {**changed, "status": patches[0]["status"]}
+    produced["metadata"] = {**changed["metadata"], "resourceVersion": "12"}
+    engine.observe(index(entities, relations, produced), deleted=False)
+    await drain(engine)
+    assert [p["status"]["observedGeneration"] for p in patches] == [1, 2]

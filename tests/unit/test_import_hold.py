@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from portico.reconcilers.catalog import CatalogEngine
+from portico.reconcilers.relations import Relations
 from support.clock import VirtualClock
 from support.engine import Store, drain, engine_with_fake_api, index, make_body
 
@@ -16,7 +17,7 @@ SPEC = {"type": "service", "lifecycle": "production", "owner": "group:team", "sy
 def apply(
     loop: VirtualClock,
     engine: CatalogEngine,
-    stores: tuple[Store, Store],
+    stores: tuple[Store, Relations],
     bodies: list[dict[str, Any]],
     every: float,
     settle: float = 5.0,

@@ -22,6 +22,7 @@ from portico.domain.sharding import (
 )
 from portico.errors import ConfigError
 from portico.reconcilers.catalog import CatalogEngine
+from portico.reconcilers.relations import Relations
 
 
 def test_the_hash_is_stable_across_processes_and_releases() -> None:
@@ -113,7 +114,7 @@ class Store(dict[Any, Any]):
         self[key] = [value]
 
 
-def shard_engine(shard: int) -> tuple[CatalogEngine, list[str], Store, Store]:
+def shard_engine(shard: int) -> tuple[CatalogEngine, list[str], Store, Relations]:
     """Shard `shard` of 2, with namespaces `zero` and `one` pinned to shards 0 and 1."""
     written: list[str] = []
 
@@ -125,17 +126,17 @@ def shard_engine(shard: int) -> tuple[CatalogEngine, list[str], Store, Store]:
     engine = CatalogEngine(
         KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z", sharding=Sharding(2, shard)
     )
-    entities, edges = Store(), Store()
+    entities = Store()
     namespaces = Store(zero=[{SHARD_LABEL: "0"}], one=[{SHARD_LABEL: "1"}])
-    engine.bind({"entities": entities, "edges": edges, "namespaces": namespaces})
-    return engine, written, entities, edges
+    engine.bind({"entities": entities, "namespaces": namespaces})
+    assert engine.graph is not None
+    return engine, written, entities, engine.graph.relations
 
 
-def index(entities: Store, edges: Store, raw: dict[str, Any]) -> Any:
+def index(entities: Store, relations: Relations, raw: dict[str, Any]) -> Any:
     view = view_from_body(raw["kind"], raw)
     entities.put(view.key, view)
-    for edge in view.edges:
-        edges.setdefault(edge.target, []).append((edge,))
+    relations.update(view)
     return view
 
 

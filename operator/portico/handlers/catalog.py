@@ -1,7 +1,9 @@
-"""Watch the four kinds: keep two indexes (entities, reverse edges) and feed the engine.
+"""Watch the four kinds: keep one index (entities) and feed the engine.
 
 kopf calls event handlers only after every index is populated, so the engine never decides
-on a half-loaded catalog (a restart does not flap RefsResolved, and writes nothing).
+on a half-loaded catalog (a restart does not flap RefsResolved, and writes nothing). The
+reverse relations (incoming edges, workload and Application watchers) are derived by the
+engine (reconcilers/relations.py): one kopf index per event, not four.
 """
 
 from typing import Any
@@ -10,25 +12,12 @@ import kopf
 
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
-from portico.domain.relations import Edge
 from portico.models.kinds import GROUP, KINDS, VERSION
 
 
 async def entities(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, EntityView]:
     view = memo.views.view_of(body)
     return {view.key: view}
-
-
-async def edges(body: kopf.Body, memo: Any, **_: Any) -> dict[EntityKey, tuple[Edge, ...]]:
-    by_target: dict[EntityKey, list[Edge]] = {}
-    for edge in memo.views.view_of(body).edges:
-        by_target.setdefault(edge.target, []).append(edge)
-    return {target: tuple(group) for target, group in by_target.items()}
-
-
-async def watchers(body: kopf.Body, memo: Any, **_: Any) -> dict[str, EntityKey]:
-    view = memo.views.view_of(body)
-    return {view.kubernetes.namespace: view.key} if view.kubernetes is not None else {}
 
 
 async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> None:
@@ -43,6 +32,4 @@ async def on_event(*, type: str, body: kopf.Body, memo: Any, **kwargs: Any) -> N
 
 for _info in KINDS:
     kopf.index(GROUP, VERSION, _info.plural, id="entities")(entities)
-    kopf.index(GROUP, VERSION, _info.plural, id="edges")(edges)
-    kopf.index(GROUP, VERSION, _info.plural, id="watchers")(watchers)
     kopf.on.event(GROUP, VERSION, _info.plural, id=f"{_info.plural}-events")(on_event)

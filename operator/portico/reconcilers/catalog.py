@@ -1,14 +1,15 @@
 """The catalog engine: watch events in, minimal status patches out.
 
-kopf feeds `observe()` with every event after its indexes (entities and reverse edges) are
-up to date. `observe` decides which entities could now have a different status: the entity
-itself, and — only when its existence, edges or health changed — its neighbours. Workers take
-keys from a de-duplicating queue, compute the desired status from the in-memory graph (no
-GET, no LIST) and patch `/status` only when the owned part differs.
+kopf feeds `observe()` with every event after its index of entities is up to date (the
+engine derives the reverse relations: relations.py). `observe` decides which entities could
+now have a different status: the entity itself, and — only when its existence, edges or
+health changed — its neighbours. Workers take keys from a de-duplicating queue, compute the
+desired status from the in-memory graph (no GET, no LIST) and patch `/status` only when the
+owned part differs.
 
-After a patch, the watch may lag behind our own write; `_written` remembers what we wrote
-on top of which resourceVersion, so a reconcile in that gap compares against our write and
-does not write the same thing twice.
+After a patch, the watch may lag behind our own write; `own_writes.OwnWrites` remembers what
+we wrote, so a reconcile in that gap does not write the same thing twice, and the watch event
+of our own write (its echo) queues nothing when nothing else changed.
 """
 
 import asyncio
@@ -42,6 +43,7 @@ from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import announce_health, post_event
 from portico.reconcilers.graph import IndexGraph
+from portico.reconcilers.own_writes import OwnWrites
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.skeletons import SkeletonSource
@@ -65,16 +67,6 @@ IMPORT_WINDOW = 2.0
 IMPORT_HOLD_LIMIT = 120.0
 ROLLUP_KINDS = frozenset({"system", "api", "template"})
 APPS_SYNC_SECONDS = 15.0  # at most this long at start for the first list of Applications
-
-
-def _older(seen: str, produced: str) -> bool:
-    """Is `seen` an older version of the object than the one our patch produced?
-
-    resourceVersions are opaque by contract; for one object served by one etcd they are
-    increasing integers, and only then is this used (otherwise: not known to be older).
-    A late echo of an earlier write then no longer looks like news and causes no rewrite.
-    """
-    return seen.isdigit() and produced.isdigit() and int(seen) < int(produced)
 
 
 def _loop_time() -> float:
@@ -129,8 +121,7 @@ class CatalogEngine:
         )
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
-        # key -> (resourceVersion our patch was based on, the one it produced, the status)
-        self._written: dict[EntityKey, tuple[str, str, dict[str, Any]]] = {}
+        self._written = OwnWrites()
         self._workloads_seen: dict[tuple[str, str, str], WorkloadView] = {}
         self._namespaces_seen: dict[str, dict[str, str]] = {}
         self.instance = socket.gethostname()
@@ -168,9 +159,14 @@ class CatalogEngine:
 
     # --- events -------------------------------------------------------------------
     def bind(self, indexes: Mapping[str, Any]) -> None:
-        """Attach kopf's live indexes by name (the same objects on every call)."""
+        """Attach kopf's live indexes by name (the same objects on every call).
+
+        kopf calls no event handler before every index is complete, so the first call sees
+        the whole catalog: the reverse relations are built from it once, then kept up to
+        date by `observe` (reconcilers/relations.py)."""
         if self.graph is None:
             self.graph = IndexGraph(indexes, self.app_watch.get)
+            self.graph.relations.load(self.graph.views())
 
     def _application_changed(self, before: AppView | None, after: AppView | None) -> None:
         for app in (before, after):
@@ -251,9 +247,14 @@ class CatalogEngine:
         """Queue whatever this event may have changed."""
         key = view.key
         before = self._seen.get(key)
+        if self.graph is not None:
+            if deleted:
+                self.graph.relations.remove(key)
+            else:
+                self.graph.relations.update(view)
         if deleted:
             self._seen.pop(key, None)
-            self._written.pop(key, None)
+            self._written.forget(key)
             self.rollups.forget(key)
             self.templates.forget(view.uid)
             self.dashboards.forget(key)
@@ -267,8 +268,8 @@ class CatalogEngine:
                 self.rollups.touch(key)  # after a quiet moment; in an import, once it is over
             else:
                 self.queue.add(key)
-        else:
-            self.queue.add(key)
+        elif not self._written.echo(view):
+            self.queue.add(key)  # (our own write's echo is not: its neighbours may be)
         after = view.neighbourhood()
         if before == after:
             return
@@ -332,26 +333,15 @@ class CatalogEngine:
                 RECONCILES.labels(key.kind, result).inc()
                 self.queue.done(key)
 
-    def _current(self, view: EntityView) -> Mapping[str, Any]:
-        """The status to compare with: our last write while the watch has not shown it yet."""
-        written = self._written.get(view.key)
-        if written is not None:
-            based_on, produced, status = written
-            if view.resource_version == based_on or _older(view.resource_version, produced):
-                return status  # the watch has not caught up with our own write yet
-            del self._written[view.key]
-        return view.status
-
     async def reconcile(self, key: EntityKey) -> None:
         if self.graph is None:
             return
         view = self.graph.get(key)
         if view is None or not self.owns(key):
             return  # gone, or its namespace moved to another shard while it waited
-        written = self._written.get(key)
-        if written is not None and _older(view.resource_version, written[1]):
+        if self._written.stale(view):
             return  # a stale view (older than our own last write): a newer event follows
-        current = self._current(view)
+        current = self._written.current(view)
         view = dataclasses.replace(view, status=current)  # the steps see our own last write
         config = self._config()
         now = self._clock()
@@ -388,7 +378,7 @@ class CatalogEngine:
             if v is None:
                 merged.pop(k, None)
         produced = str((result.get("metadata") or {}).get("resourceVersion", ""))
-        self._written[key] = (view.resource_version, produced, merged)
+        self._written.record(view, produced, merged)
         log.debug("%s: status patched (%s)", key, ", ".join(sorted(patch)))
         old, new = current.get("health"), desired.get("health")
         await announce_health(self._kube, view, old, new, now=self._clock(), instance=self.instance)

@@ -1,4 +1,5 @@
-"""The catalog graph that decisions read: kopf's indexes, and Portico's own watch of Argo CD
+"""The catalog graph that decisions read: kopf's indexes, the reverse relations the engine
+derives from them (reconcilers/relations.py), and Portico's own watch of Argo CD
 Applications, behind the small protocols each decision states (domain/status.Graph, the
 steps' own)."""
 
@@ -10,25 +11,27 @@ from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.workloads import WorkloadView
+from portico.reconcilers.relations import Relations
 
 
 class IndexGraph:
     """The catalog graph over kopf's indexes, by name: key -> collection of values.
 
-    entities: EntityKey -> EntityView; edges: target EntityKey -> edges pointing at it;
-    workloads: namespace -> WorkloadView; watchers: namespace -> Components observing it;
-    app_watchers: Application name -> Components it concerns; namespaces: name -> labels.
-    Missing indexes read as empty. Applications come from Portico's own watch
-    (reconcilers/app_watch.py), not from a kopf index.
+    entities: EntityKey -> EntityView; workloads: namespace -> WorkloadView; namespaces:
+    name -> labels. Missing indexes read as empty. Who points at an entity, who watches a
+    namespace and whom an Application concerns come from `relations`, which the engine keeps;
+    Applications come from Portico's own watch (reconcilers/app_watch.py).
     """
 
     def __init__(
         self,
         indexes: Mapping[str, Any],
         applications: Callable[[str, str], AppView | None] | None = None,
+        relations: Relations | None = None,
     ) -> None:
         self._ix = indexes
         self._applications = applications
+        self.relations = relations if relations is not None else Relations()
 
     def _all(self, index: str, key: Any) -> list[Any]:
         store = (self._ix.get(index) or {}).get(key)
@@ -43,7 +46,7 @@ class IndexGraph:
         return view
 
     def incoming(self, key: EntityKey) -> list[Edge]:
-        return [edge for group in self._all("edges", key) for edge in group]
+        return self.relations.incoming(key)
 
     def application(self, namespace: str, name: str) -> AppView | None:
         return self._applications(namespace, name) if self._applications else None
@@ -53,8 +56,14 @@ class IndexGraph:
 
     def watchers(self, namespace: str) -> list[EntityView]:
         """Components whose workloads live in `namespace`."""
-        views = (self.get(key) for key in self._all("watchers", namespace))
+        views = (self.get(key) for key in self.relations.watchers(namespace))
         return [v for v in views if v is not None and v.kubernetes is not None]
+
+    def views(self) -> list[EntityView]:
+        """Every entity in the index (its first view of each key)."""
+        entities = self._ix.get("entities") or {}
+        found = (next(iter(store), None) for store in entities.values())
+        return [view for view in found if isinstance(view, EntityView)]
 
     def keys(self, kind: str) -> list[EntityKey]:
         entities = self._ix.get("entities") or {}
@@ -66,7 +75,7 @@ class IndexGraph:
         return [k for k in entities if isinstance(k, EntityKey) and k.namespace == namespace]
 
     def app_watchers(self, name: str) -> list[EntityKey]:
-        return self._all("app_watchers", name)
+        return self.relations.app_watchers(name)
 
     def workloads(self, namespace: str) -> list[WorkloadView]:
         return self._all("workloads", namespace)
