@@ -186,3 +186,20 @@ async def test_a_spec_change_that_landed_under_our_write_is_still_decided() -> N
     engine.observe(index(entities, relations, produced), deleted=False)
     await drain(engine)
     assert [p["status"]["observedGeneration"] for p in patches] == [1, 2]
+
+
+async def test_a_reconcile_deferred_to_our_echo_still_happens() -> None:
+    """Something else asks for a reconcile (an Application appeared) while the watch still
+    shows the object from before our write: that reconcile waits for the newer event, and
+    that event, our own write's echo, must then be decided, not skipped as an echo."""
+    engine, patches, entities, relations = _engine_returning(["11", "12"])
+    spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
+    first = index(entities, relations, make_body("Component", "a", spec, rv="10"))
+    engine.observe(first, deleted=False)
+    await drain(engine)
+    engine.queue.add(first.key)  # e.g. observe_application: the index still shows rv 10
+    await drain(engine)
+    assert len(patches) == 1  # deferred: a newer event follows
+    echo = make_body("Component", "a", spec, rv="11", status=patches[0]["status"])
+    engine.observe(index(entities, relations, echo), deleted=False)
+    assert not engine.queue.idle()

@@ -339,7 +339,7 @@ class CatalogEngine:
         view = self.graph.get(key)
         if view is None or not self.owns(key):
             return  # gone, or its namespace moved to another shard while it waited
-        if self._written.stale(view):
+        if self._written.defer_stale(view):
             return  # a stale view (older than our own last write): a newer event follows
         current = self._written.current(view)
         view = dataclasses.replace(view, status=current)  # the steps see our own last write

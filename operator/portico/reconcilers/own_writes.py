@@ -43,29 +43,40 @@ def inputs(view: EntityView) -> tuple[Any, ...]:
 class OwnWrites:
     def __init__(self) -> None:
         self._written: dict[EntityKey, Written] = {}
+        self._deferred: set[EntityKey] = set()  # a reconcile waits for a newer event
 
     def __len__(self) -> int:
         return len(self._written)
 
     def record(self, view: EntityView, produced: str, status: dict[str, Any]) -> None:
         self._written[view.key] = Written(view.resource_version, produced, status, inputs(view))
+        self._deferred.discard(view.key)
 
     def forget(self, key: EntityKey) -> None:
         self._written.pop(key, None)
+        self._deferred.discard(key)
 
-    def stale(self, view: EntityView) -> bool:
-        """Is this view older than our own last write? (a newer event follows)"""
+    def defer_stale(self, view: EntityView) -> bool:
+        """Is this view older than our own last write? Then the reconcile waits for the
+        newer event, and that event is reconciled even if it is our own write's echo: the
+        reconcile deferred to it may have been asked for by something else (an Application
+        that appeared, a member's change), which our write did not decide on."""
         written = self._written.get(view.key)
-        return written is not None and older(view.resource_version, written.produced)
+        if written is None or not older(view.resource_version, written.produced):
+            return False
+        self._deferred.add(view.key)
+        return True
 
     def echo(self, view: EntityView) -> bool:
         """Is this exactly the object our last write produced, with the inputs we decided
-        on? Then reconciling it again could only decide the same status."""
+        on, and was no reconcile deferred to it? Then reconciling it again could only decide
+        the same status."""
         written = self._written.get(view.key)
         return (
             written is not None
             and view.resource_version == written.produced
             and written.inputs == inputs(view)
+            and view.key not in self._deferred
         )
 
     def current(self, view: EntityView) -> Mapping[str, Any]:
@@ -77,4 +88,5 @@ class OwnWrites:
             ):
                 return written.status  # the watch has not caught up with our own write yet
             del self._written[view.key]
+            self._deferred.discard(view.key)
         return view.status
