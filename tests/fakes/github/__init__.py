@@ -11,6 +11,8 @@ uses, with the status codes and JSON shapes PyGithub relies on:
   ``GET .../git/commits/{sha}``, ``GET .../git/ref/{ref}``, ``GET|PATCH|DELETE .../git/refs/{ref}``
 * branches: ``GET .../branches/{b}``, ``GET|PUT|DELETE .../branches/{b}/protection``
 * contents: ``GET .../contents/{path}[?ref=]`` (file or directory), ``PUT .../contents/{path}``
+* pull requests: ``POST .../pulls``, ``GET .../pulls[?state=&head=&base=&per_page=&page=]``,
+  ``GET|PATCH .../pulls/{number}`` (``mergeable`` computed with ``git merge-tree``)
 
 Each repository is a real bare repository at ``<root>/<owner>/<repo>.git`` (``git init --bare``)
 whose ``clone_url`` is a ``file://`` URL, so a test can ``git clone`` what was published. Objects
@@ -29,19 +31,21 @@ lost"); :meth:`FakeGitHub.rate_limit` sets the rate-limit budget. The fake's own
 answered with 500 too, but recorded in ``internal_errors``: :meth:`assert_no_internal_errors`
 tells a bug in the fake from an outage (``fakes.http``); injected faults are never recorded.
 
-Not modelled: list endpoints and paging, pull requests, webhooks, teams, permissions (the token
-owns every org), enforcement of branch-protection rules (they are stored and returned only),
-ETags, GraphQL, chunked request bodies. Requests are served one at a time (one lock).
+Not modelled: list endpoints other than pull requests, issues (pull requests take their numbers
+from the issue sequence all the same), merging, webhooks, teams, permissions (the token owns
+every org), enforcement of branch-protection rules (they are stored and returned only), ETags,
+GraphQL, chunked request bodies. Requests are served one at a time (one lock).
 
 The package, by responsibility (a request flows from the first to the last line):
 
 * ``server``: HTTP, auth, rate limit, faults, the record of calls, helpers for tests
   (:class:`FakeGitHub`); ``faults`` and ``ratelimit`` are its parts
 * ``api``: the state and the dispatch to handlers (:class:`GitHubApi`); ``routing`` holds
-  :class:`Request`, :class:`Response` and the route tables; ``state`` the accounts and
-  repository metadata
+  :class:`Request`, :class:`Response` and the route tables; ``state`` the accounts,
+  repository metadata and pull requests
 * handlers, one module per API area: ``users``, ``repos``, ``topics``, ``git_data``,
-  ``branches``, ``contents``; ``shapes`` renders the JSON they answer with
+  ``branches``, ``contents``, ``pulls``; ``shapes`` renders the JSON they answer with and
+  ``paging`` pages their lists
 * below them: ``git`` (the git CLI on one bare repository), ``trees`` (editing trees as flat
   path maps), ``signature`` (authors and committers), ``values`` (timestamps, Base64, shared
   field checks) and ``errors`` (:class:`ApiError` in GitHub's error shapes, :class:`GitError`)
@@ -54,7 +58,7 @@ from fakes.github.ratelimit import RateLimit
 from fakes.github.routing import Request, Response
 from fakes.github.server import WRITE_METHODS, Call, FakeGitHub
 from fakes.github.signature import Signature
-from fakes.github.state import Owner, Repo
+from fakes.github.state import Owner, PullRequest, Repo
 
 __all__ = [
     "DOCS_URL",
@@ -70,6 +74,7 @@ __all__ = [
     "GitHubApi",
     "Json",
     "Owner",
+    "PullRequest",
     "RateLimit",
     "Repo",
     "Request",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
-from fakes.github import branches, contents, git_data, repos, topics, users
+from fakes.github import branches, contents, git_data, pulls, repos, topics, users
 from fakes.github.errors import ApiError, Json, not_found, read_only
 from fakes.github.git import Git
 from fakes.github.ratelimit import RateLimit
@@ -27,6 +27,7 @@ ROUTES: list[Route] = [
     *git_data.routes.table,
     *branches.routes.table,
     *contents.routes.table,
+    *pulls.routes.table,
 ]
 
 
@@ -44,6 +45,7 @@ class GitHubApi:
         self.repos: dict[str, Repo] = {}
         self.rate = RateLimit()
         self.next_repo_id = 100001
+        self.next_pull_id = 500001
 
     # -- dispatch --------------------------------------------------------------------------
 

@@ -191,6 +191,35 @@ class Git:
     def rev_list(self, rev: str) -> list[str]:
         return self.run("rev-list", rev).split() if self.resolve(rev) else []
 
+    def merge_base(self, one: str, other: str) -> str | None:
+        """The best common ancestor of two commits; None when their histories are unrelated."""
+        proc = self._run("merge-base", one, other)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+    def merge_tree(self, base: str, head: str) -> str | None:
+        """The tree of merging ``head`` into ``base``, or None when they conflict, computed by
+        ``git merge-tree --write-tree`` (exit 0: clean, 1: conflicts) without touching any ref.
+        The two commits must share history (see :meth:`merge_base`)."""
+        proc = self._run("merge-tree", "--write-tree", "--no-messages", base, head)
+        if proc.returncode == 1:
+            return None
+        if proc.returncode != 0:
+            raise GitError(f"git merge-tree {base} {head}: {proc.stderr.decode(errors='replace')}")
+        return proc.stdout.decode().split()[0]
+
+    def count(self, revs: str) -> int:
+        """How many commits ``git rev-list`` lists for ``revs`` (e.g. ``base..head``)."""
+        return int(self.run("rev-list", "--count", revs))
+
+    def diff_stat(self, old: str, new: str) -> tuple[int, int, int]:
+        """(additions, deletions, changed files) from ``old`` to ``new``; binary files count as
+        changed, with no lines."""
+        lines = self.run("diff", "--numstat", "-z", "--no-renames", old, new).split("\0")
+        stats = [line.split("\t") for line in lines if line]
+        added = sum(int(a) for a, _, _ in stats if a != "-")
+        deleted = sum(int(d) for _, d, _ in stats if d != "-")
+        return added, deleted, len(stats)
+
 
 def _parse_ls_tree(record: str) -> TreeEntry:
     meta, _, path = record.partition("\t")

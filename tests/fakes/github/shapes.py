@@ -1,5 +1,5 @@
 """The JSON shapes of GitHub's resources, as the REST docs show them: accounts, repositories,
-Git Data objects (trees, commits, refs), branches and contents."""
+Git Data objects (trees, commits, refs), branches, contents and pull requests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fakes.github.errors import Json
 from fakes.github.git import CommitData, Git, TreeEntry
-from fakes.github.state import Owner, Repo
+from fakes.github.state import Owner, PullRequest, Repo
 from fakes.github.values import b64
 
 if TYPE_CHECKING:
@@ -218,3 +218,69 @@ def content_json(
     if full and kind == "symlink":
         out["target"] = git.read_blob(entry.sha).decode("utf-8", errors="replace")
     return out
+
+
+def pull_json(api: GitHubApi, repo: Repo, pr: PullRequest) -> Json:
+    """A pull request as the list endpoint renders it ("pull-request-simple"); the single
+    pull request adds its merge state (see :mod:`fakes.github.pulls`)."""
+    url = api.api_url(repo, f"/pulls/{pr.number}")
+    html = api.html_url(repo, f"/pull/{pr.number}")
+    issue = api.api_url(repo, f"/issues/{pr.number}")
+    links = {
+        "self": url,
+        "html": html,
+        "issue": issue,
+        "comments": f"{issue}/comments",
+        "review_comments": f"{url}/comments",
+        "review_comment": api.api_url(repo, "/pulls/comments{/number}"),
+        "commits": f"{url}/commits",
+        "statuses": api.api_url(repo, f"/statuses/{pr.head_sha}"),
+    }
+    return {
+        "url": url,
+        "id": pr.id,
+        "node_id": f"PR_{pr.id}",
+        "html_url": html,
+        "diff_url": f"{html}.diff",
+        "patch_url": f"{html}.patch",
+        "issue_url": issue,
+        "commits_url": links["commits"],
+        "review_comments_url": links["review_comments"],
+        "review_comment_url": links["review_comment"],
+        "comments_url": links["comments"],
+        "statuses_url": links["statuses"],
+        "number": pr.number,
+        "state": pr.state,
+        "locked": False,
+        "title": pr.title,
+        "user": owner_json(api, api.user),
+        "body": pr.body,
+        "labels": [],
+        "milestone": None,
+        "active_lock_reason": None,
+        "created_at": pr.created_at,
+        "updated_at": pr.updated_at,
+        "closed_at": pr.closed_at,
+        "merged_at": None,
+        "merge_commit_sha": None,
+        "assignee": None,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "head": _pull_ref_json(api, repo, pr.head, pr.head_sha),
+        "base": _pull_ref_json(api, repo, pr.base, pr.base_sha),
+        "_links": {rel: {"href": href} for rel, href in links.items()},
+        "author_association": "OWNER" if repo.owner is api.user else "MEMBER",
+        "auto_merge": None,
+        "draft": pr.draft,
+    }
+
+
+def _pull_ref_json(api: GitHubApi, repo: Repo, branch: str, sha: str) -> Json:
+    return {
+        "label": f"{repo.owner.login}:{branch}",
+        "ref": branch,
+        "sha": sha,
+        "user": owner_json(api, repo.owner),
+        "repo": repo_json(api, repo),
+    }

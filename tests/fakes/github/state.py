@@ -1,5 +1,5 @@
-"""The fake's state besides git: accounts and repository metadata. A repository's git data
-lives in its bare repository (see :mod:`fakes.github.git`)."""
+"""The fake's state besides git: accounts, repository metadata and pull requests. A
+repository's git data lives in its bare repository (see :mod:`fakes.github.git`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,34 @@ class Repo:
     topics: list[str] = field(default_factory=list)
     settings: Json = field(default_factory=lambda: dict(REPO_SETTINGS))
     protections: dict[str, Json] = field(default_factory=dict)
+    pulls: dict[int, PullRequest] = field(default_factory=dict)
+    next_number: int = 1  # issues and pull requests share one sequence of numbers
 
     @property
     def full_name(self) -> str:
         return f"{self.owner.login}/{self.name}"
+
+
+@dataclass
+class PullRequest:
+    """A pull request between two branches of one repository (forks are not modelled).
+
+    ``head_sha`` and ``base_sha`` follow the branches while the pull request is open and keep
+    their last values once it is closed. ``checked`` is the last mergeability check, for the
+    shas it was made at: ``(base_sha, head_sha, test merge commit or None on conflicts)``.
+    """
+
+    id: int
+    number: int
+    title: str
+    body: str | None
+    head: str
+    base: str
+    head_sha: str
+    base_sha: str
+    draft: bool
+    created_at: str
+    updated_at: str
+    state: str = "open"
+    closed_at: str | None = None
+    checked: tuple[str, str, str | None] | None = None
