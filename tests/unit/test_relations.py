@@ -40,11 +40,11 @@ def test_a_deleted_entity_points_at_nothing_and_watches_nothing() -> None:
     relations = Relations()
     a = component("a", system="one", annotations={KUBERNETES_ID: "web"})
     relations.update(a)
-    assert relations.watchers("shop") == [a.key]
+    assert relations.watchers("shop", {KUBERNETES_ID: "web"}) == [a.key]
     relations.remove(a.key)
     relations.remove(a.key)  # a second DELETED (a re-list) is harmless
     assert sources(relations, "system", "one") == set()
-    assert relations.watchers("shop") == []
+    assert relations.watchers("shop", {KUBERNETES_ID: "web"}) == []
     assert len(relations) == 0
 
 
@@ -63,7 +63,7 @@ def test_a_component_that_stops_observing_kubernetes_watches_no_namespace() -> N
     relations = Relations()
     relations.update(component("a", annotations={KUBERNETES_ID: "web"}))
     relations.update(component("a", rv="2"))
-    assert relations.watchers("shop") == []
+    assert relations.watchers("shop", {KUBERNETES_ID: "web"}) == []
 
 
 async def test_a_restart_builds_the_relations_from_the_complete_index() -> None:

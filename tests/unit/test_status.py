@@ -8,7 +8,7 @@ from portico.domain.entity import EntityView, view_from_body
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.status import OWNED, desired_status, status_patch
-from portico.domain.workloads import WorkloadView
+from portico.domain.workloads import Selector, WorkloadView
 
 
 class FakeGraph:
@@ -21,8 +21,8 @@ class FakeGraph:
     def incoming(self, key: EntityKey) -> list[Edge]:
         return [e for v in self.views.values() for e in v.edges if e.target == key]
 
-    def workloads(self, namespace: str) -> list[WorkloadView]:
-        return [w for w in self.workload_list if w.namespace == namespace]
+    def workloads(self, namespace: str, selector: Selector) -> list[WorkloadView]:
+        return [w for w in self.workload_list if w.namespace == namespace]  # a superset
 
     workload_list: list[WorkloadView] = []
 

@@ -92,7 +92,7 @@ class Catalog:
     def incoming(self, key: EntityKey) -> list[Any]:
         return []
 
-    def workloads(self, namespace: str) -> list[Any]:
+    def workloads(self, namespace: str, selector: Any) -> list[Any]:
         return []
 
 

@@ -30,7 +30,7 @@ from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, relations_of
 from portico.domain.tenancy import observe_refusal, tenant_for
-from portico.domain.workloads import WorkloadView, kubernetes_signal
+from portico.domain.workloads import Selector, WorkloadView, kubernetes_signal
 from portico.models.api import ApiSpec
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
@@ -82,7 +82,9 @@ class Graph(Protocol):
 
     def incoming(self, key: EntityKey) -> list[Edge]: ...
 
-    def workloads(self, namespace: str) -> list[WorkloadView]: ...
+    def workloads(self, namespace: str, selector: Selector) -> list[WorkloadView]:
+        """At least the workloads in `namespace` that `selector` matches."""
+        ...
 
     def namespace_labels(self, namespace: str) -> dict[str, str]: ...
 
@@ -163,7 +165,9 @@ def workload_signal(view: EntityView, graph: Graph, config: OperatorConfig) -> S
         refusal = observe_refusal(tenant, target.namespace)
         if refusal is not None:
             return Signal("kubernetes", "Unknown", refusal.message, refusal.reason)
-    return kubernetes_signal(target.namespace, target.selector, graph.workloads(target.namespace))
+    return kubernetes_signal(
+        target.namespace, target.selector, graph.workloads(target.namespace, target.selector)
+    )
 
 
 def health_signals(

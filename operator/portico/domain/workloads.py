@@ -49,6 +49,12 @@ class Selector:
                 return False
         return True
 
+    @property
+    def required_pair(self) -> tuple[str, str] | None:
+        """A label every match must carry (its first matchLabels pair), for an index to find
+        candidates by; None when it selects by expressions only."""
+        return self.match_labels[0] if self.match_labels else None
+
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in self.match_labels]
         for key, op, values in self.expressions:

@@ -49,6 +49,7 @@ from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.skeletons import SkeletonSource
 from portico.reconcilers.steps import Step, StepContext, run_steps
 from portico.reconcilers.template_check import TemplateCheckStep
+from portico.reconcilers.workload_index import ident
 
 log = logging.getLogger("portico.catalog")
 
@@ -122,7 +123,6 @@ class CatalogEngine:
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
         self._written = OwnWrites()
-        self._workloads_seen: dict[tuple[str, str, str], WorkloadView] = {}
         self._namespaces_seen: dict[str, dict[str, str]] = {}
         self.instance = socket.gethostname()
         self._tasks: list[asyncio.Task[None]] = []
@@ -167,6 +167,7 @@ class CatalogEngine:
         if self.graph is None:
             self.graph = IndexGraph(indexes, self.app_watch.get)
             self.graph.relations.load(self.graph.views())
+            self.graph.workload_index.load(self.graph.indexed_workloads())
 
     def _application_changed(self, before: AppView | None, after: AppView | None) -> None:
         for app in (before, after):
@@ -208,17 +209,20 @@ class CatalogEngine:
 
     def observe_workload(self, workload: WorkloadView, *, deleted: bool) -> None:
         """Queue the Components that select this workload now, or selected it before."""
-        ident = (workload.kind, workload.namespace, workload.name)
-        before = self._workloads_seen.get(ident)
-        if deleted:
-            self._workloads_seen.pop(ident, None)
-        else:
-            if before == workload:
-                return
-            self._workloads_seen[ident] = workload
         if self.graph is None:
             return
-        for view in self.graph.watchers(workload.namespace):
+        index = self.graph.workload_index
+        before = index.get(ident(workload))
+        if deleted:
+            index.remove(ident(workload))
+        else:
+            if before == workload:
+                return  # unchanged (or the first event of a restart: listed at bind)
+            index.update(workload)
+        candidates = self.graph.watchers(workload.namespace, workload.labels)
+        if before is not None and before.labels != workload.labels:
+            candidates += self.graph.watchers(workload.namespace, before.labels)
+        for view in candidates:
             assert view.kubernetes is not None
             selector = view.kubernetes.selector
             if selector.matches(workload.labels) or (

@@ -10,8 +10,9 @@ from portico.domain.argocd import AppView
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
-from portico.domain.workloads import WorkloadView
+from portico.domain.workloads import Selector, WorkloadView
 from portico.reconcilers.relations import Relations
+from portico.reconcilers.workload_index import WorkloadIndex
 
 
 class IndexGraph:
@@ -19,7 +20,8 @@ class IndexGraph:
 
     entities: EntityKey -> EntityView; workloads: namespace -> WorkloadView; namespaces:
     name -> labels. Missing indexes read as empty. Who points at an entity, who watches a
-    namespace and whom an Application concerns come from `relations`, which the engine keeps;
+    namespace and whom an Application concerns come from `relations`, and the workloads a
+    selector matches from `workload_index`, both derived from kopf's indexes by the engine;
     Applications come from Portico's own watch (reconcilers/app_watch.py).
     """
 
@@ -32,6 +34,7 @@ class IndexGraph:
         self._ix = indexes
         self._applications = applications
         self.relations = relations if relations is not None else Relations()
+        self.workload_index = WorkloadIndex()
 
     def _all(self, index: str, key: Any) -> list[Any]:
         store = (self._ix.get(index) or {}).get(key)
@@ -54,9 +57,9 @@ class IndexGraph:
     def namespace_labels(self, namespace: str) -> dict[str, str]:
         return dict(self._one("namespaces", namespace) or {})
 
-    def watchers(self, namespace: str) -> list[EntityView]:
-        """Components whose workloads live in `namespace`."""
-        views = (self.get(key) for key in self.relations.watchers(namespace))
+    def watchers(self, namespace: str, labels: Mapping[str, str]) -> list[EntityView]:
+        """Components observing `namespace` whose selectors may match these labels."""
+        views = (self.get(key) for key in self.relations.watchers(namespace, labels))
         return [v for v in views if v is not None and v.kubernetes is not None]
 
     def views(self) -> list[EntityView]:
@@ -77,5 +80,10 @@ class IndexGraph:
     def app_watchers(self, name: str) -> list[EntityKey]:
         return self.relations.app_watchers(name)
 
-    def workloads(self, namespace: str) -> list[WorkloadView]:
-        return self._all("workloads", namespace)
+    def workloads(self, namespace: str, selector: Selector) -> list[WorkloadView]:
+        return self.workload_index.selected(namespace, selector)
+
+    def indexed_workloads(self) -> list[WorkloadView]:
+        """Every workload in kopf's index (to build `workload_index` from, once)."""
+        stores = (self._ix.get("workloads") or {}).values()
+        return [w for store in stores for w in store if isinstance(w, WorkloadView)]

@@ -14,20 +14,23 @@ version added; an event that changes none of it (our own status write's echo) co
 tuple comparison.
 """
 
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple, TypeVar
 
 from portico.domain.argocd import APP_NAME_ANNOTATION, app_name
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 
+T = TypeVar("T")
+
 
 class Contribution(NamedTuple):
     """What one entity adds to the reverse relations."""
 
     edges: tuple[Edge, ...]
-    watches: str | None  # the namespace whose workloads it observes
+    # the namespace whose workloads it observes, and a label its selector requires (if any)
+    watches: tuple[str, tuple[str, str] | None] | None
     apps: tuple[str, ...]  # the Application names it is concerned by
 
 
@@ -39,15 +42,16 @@ def contribution(view: EntityView) -> Contribution:
         # Backstage's argocd/app-name annotation.
         named = view.annotations.get(APP_NAME_ANNOTATION)
         apps = (app_name(view.key), named.rpartition("/")[2]) if named else (app_name(view.key),)
-    watches = view.kubernetes.namespace if view.kubernetes is not None else None
+    target = view.kubernetes
+    watches = (target.namespace, target.selector.required_pair) if target is not None else None
     return Contribution(view.edges, watches, apps)
 
 
-def _add(table: dict[str, dict[EntityKey, None]], name: str, key: EntityKey) -> None:
+def _add(table: dict[T, dict[EntityKey, None]], name: T, key: EntityKey) -> None:
     table.setdefault(name, {})[key] = None
 
 
-def _drop(table: dict[str, dict[EntityKey, None]], name: str, key: EntityKey) -> None:
+def _drop(table: dict[T, dict[EntityKey, None]], name: T, key: EntityKey) -> None:
     members = table.get(name)
     if members is not None:
         members.pop(key, None)
@@ -59,7 +63,8 @@ class Relations:
     def __init__(self) -> None:
         self._by_source: dict[EntityKey, Contribution] = {}
         self._incoming: dict[EntityKey, dict[EntityKey, tuple[Edge, ...]]] = {}
-        self._watchers: dict[str, dict[EntityKey, None]] = {}  # insertion-ordered sets
+        # (namespace, required label or None) -> Components: insertion-ordered sets
+        self._watchers: dict[tuple[str, tuple[str, str] | None], dict[EntityKey, None]] = {}
         self._apps: dict[str, dict[EntityKey, None]] = {}
 
     def __len__(self) -> int:
@@ -108,8 +113,14 @@ class Relations:
         sources = self._incoming.get(target)
         return [edge for edges in sources.values() for edge in edges] if sources else []
 
-    def watchers(self, namespace: str) -> list[EntityKey]:
-        return list(self._watchers.get(namespace, ()))
+    def watchers(self, namespace: str, labels: Mapping[str, str]) -> list[EntityKey]:
+        """Components whose selectors may match a workload with these labels in `namespace`
+        (candidates: the caller checks the whole selector). Found by label, not by a scan
+        of the namespace (workload_index.py says why)."""
+        found: dict[EntityKey, None] = dict(self._watchers.get((namespace, None), {}))
+        for pair in labels.items():
+            found.update(self._watchers.get((namespace, pair), {}))
+        return list(found)
 
     def app_watchers(self, name: str) -> list[EntityKey]:
         return list(self._apps.get(name, ()))
