@@ -238,7 +238,9 @@ class RunMeasure:
 async def run_round(bench: Bench, n: int, measures: tuple[Measure, ...]) -> Result:
     """Start `portico run --namespace bench-N`, record RSS(0) 2 s after start (before any
     entity exists), run the measures in order, stop the operator whatever happens (the one
-    the round ends with: a measure may replace `rnd.op`)."""
+    the round ends with: a measure may replace `rnd.op`). A measure that raises is recorded
+    under `errors` (and in the table), and the round's later measures are skipped: the
+    figures already taken, and the other sizes, are kept."""
     ns = f"bench-{n}"
     await bench.api.ensure_namespace(ns)
     result: Result = {"n": n}
@@ -255,7 +257,12 @@ async def run_round(bench: Bench, n: int, measures: tuple[Measure, ...]) -> Resu
         result["rss0_mb"] = rss_mb(rnd.pid)
         log(f"N={n}: operator up, RSS(0)={result['rss0_mb']:.1f} MB")
         for measure in measures:
-            result[measure.key] = await measure.run(rnd)
+            try:
+                result[measure.key] = await measure.run(rnd)
+            except Exception as e:  # a finding: keep the figures so far, skip what follows
+                result.setdefault("errors", {})[measure.key] = f"{type(e).__name__}: {e}"
+                log(f"N={n}: {measure.key} failed ({type(e).__name__}: {e}); skipping the rest")
+                break
             log(f"N={n}: {measure.summary(result[measure.key])}")
     finally:
         op.stop()

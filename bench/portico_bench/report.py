@@ -14,6 +14,8 @@ def verdicts(floors: Floors, rounds: dict[int, Result], measures: tuple[Measure,
         for measure in measures:
             if r.get(measure.key):
                 measure.verdicts(rows, floors, n, r)
+        for key, error in (r.get("errors") or {}).items():
+            rows.add(n, f"{key}: failed", error[:80], "runs to the end", False)
     return rows
 
 

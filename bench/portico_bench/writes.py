@@ -46,18 +46,25 @@ class Audit:
             with contextlib.suppress(ValueError):
                 self.events.append(json.loads(line))
 
-    async def mark(self, limit: float = 20.0) -> int:
-        """Create a marker and wait until the log shows it; returns the index after it."""
+    async def mark(self, limit: float = 60.0) -> int:
+        """Create a marker and wait until the log shows it; returns the index after it.
+
+        Only the events read since the marker was created are searched: at N=10000 the log
+        holds hundreds of thousands, and scanning them all on every poll made the marker
+        miss a 20 s limit while the API server was still writing a burst's entries."""
         name = f"bench-marker-{uuid.uuid4().hex[:8]}"
+        self.poll()
+        checked = len(self.events)
         await self.api.configmap("default", name)
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
             self.poll()
-            for i in range(len(self.events) - 1, -1, -1):
+            for i in range(checked, len(self.events)):
                 if (self.events[i].get("objectRef") or {}).get("name") == name:
                     return i + 1
+            checked = len(self.events)
             await asyncio.sleep(0.2)
-        raise TimeoutError("audit marker not logged")
+        raise TimeoutError(f"audit marker not logged within {limit:.0f}s")
 
     def operator_writes(
         self, start: int, end: int | None = None, ns: str | None = None
