@@ -1,5 +1,5 @@
 """Measure 6, scaffolding throughput: Components with a scaffold, against the GitHub
-contract fake (tests/fakes/github.py); scaffolds per minute and GitHub writes per scaffold
+contract fake (tests/fakes/github/); scaffolds per minute and GitHub writes per scaffold
 (GitHub allows 80 content-creating requests a minute and 500 an hour). Runs once, after
 the rounds, unless `--scaffolds 0`."""
 
