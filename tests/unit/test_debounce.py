@@ -1,6 +1,6 @@
 """The roll-up debounce (reconcilers/debounce.py), on a virtual clock: an isolated change is
-queued after the quiet time; a burst is queued at its bound, which doubles while the burst
-lasts (up to the longest) and is back to the first once things were quiet; a key that goes
+queued after the quiet time; a burst is queued at its bound, which grows fourfold while the
+burst lasts (up to the longest) and is back to the first once things were quiet; a key that goes
 away is never queued."""
 
 import asyncio
@@ -43,15 +43,15 @@ def test_an_isolated_change_is_queued_after_the_quiet_time(loop: VirtualClock) -
     assert len(d) == 0
 
 
-def test_a_burst_is_queued_at_bounds_that_double_then_once_after_it(loop: VirtualClock) -> None:
+def test_a_burst_is_queued_at_bounds_that_grow_then_once_after_it(loop: VirtualClock) -> None:
     fired: list[tuple[str, float]] = []
     d = debouncer(fired, loop)
     run(loop, 20.0, 0.1, d)  # a member changes every 100 ms for 20 s
     run(loop, 21.0, None, d)
     times = [round(t, 2) for _, t in fired]
-    # bounds 1, 2, 4, 8, each from the first change after the last write (100 ms later);
+    # bounds 1, 4, 8, each from the first change after the last write (100 ms later);
     # then the quiet time after the last change (19.9 s)
-    expected = [1.0, 3.1, 7.2, 15.3, 20.15]
+    expected = [1.0, 5.1, 13.2, 20.15]
     assert times == [pytest.approx(t, abs=0.03) for t in expected]  # 10 ms clock steps
     # the burst is over: the next isolated change is back to the quiet time
     fired.clear()
@@ -70,7 +70,7 @@ def test_writes_in_a_burst_grow_with_its_log_not_its_length(loop: VirtualClock) 
         run(loop, start + seconds + 1.0, None, d)
         counts[seconds] = len(fired)
     assert counts[2.0] <= 2
-    assert counts[10.0] <= 5
+    assert counts[10.0] <= 3  # a node's drain at N=1000 lasted 8-13 s (bench, issue 14)
     assert counts[90.0] <= 15  # one per 8 s once the bound is at its longest
     print(f"\nroll-up writes for a burst of 2 s, 10 s, 90 s: {counts}")
 
