@@ -1,6 +1,6 @@
 """The roll-up debounce (reconcilers/debounce.py), on a virtual clock: an isolated change is
-queued after the quiet time; a burst is queued at its bound, which grows fourfold while the
-burst lasts (up to the longest) and is back to the first once things were quiet; a key that goes
+queued after the quiet time; a burst is queued at its bound, which grows eightfold while
+the burst lasts (up to the longest) and is back to the first once things were quiet; a key that goes
 away is never queued."""
 
 import asyncio
@@ -47,17 +47,29 @@ def test_a_burst_is_queued_at_bounds_that_grow_then_once_after_it(loop: VirtualC
     fired: list[tuple[str, float]] = []
     d = debouncer(fired, loop)
     run(loop, 20.0, 0.1, d)  # a member changes every 100 ms for 20 s
-    run(loop, 21.0, None, d)
+    run(loop, 23.0, None, d)
     times = [round(t, 2) for _, t in fired]
-    # bounds 1, 4, 8, each from the first change after the last write (100 ms later);
-    # then the quiet time after the last change (19.9 s)
-    expected = [1.0, 5.1, 13.2, 20.15]
+    # bounds 1, 8, 8, each from the first change after the last write (100 ms later); then
+    # the burst's quiet time (2 s) after the last change (19.9 s)
+    expected = [1.0, 9.1, 17.2, 21.9]
     assert times == [pytest.approx(t, abs=0.03) for t in expected]  # 10 ms clock steps
     # the burst is over: the next isolated change is back to the quiet time
     fired.clear()
-    run(loop, 21.01, 1.0, d)
-    run(loop, 23.0, None, d)
-    assert [round(t - 21.0, 2) for _, t in fired] == [pytest.approx(0.25, abs=0.02)]
+    run(loop, 23.01, 1.0, d)
+    run(loop, 25.0, None, d)
+    assert [round(t - 23.0, 2) for _, t in fired] == [pytest.approx(0.25, abs=0.02)]
+
+
+def test_a_lull_in_a_burst_does_not_restart_its_bounds(loop: VirtualClock) -> None:
+    """A System's members in a node's drain change every ~0.26 s: a pause longer than the
+    quiet time but shorter than the burst's quiet is still the same burst."""
+    fired: list[tuple[str, float]] = []
+    d = debouncer(fired, loop)
+    run(loop, 6.0, 0.1, d)
+    run(loop, 6.5, None, d)  # a lull of 0.6 s
+    run(loop, 12.0, 0.1, d)
+    run(loop, 16.0, None, d)
+    assert len(fired) == 3  # 1 s, 9.1 s, then once after the burst
 
 
 def test_writes_in_a_burst_grow_with_its_log_not_its_length(loop: VirtualClock) -> None:
