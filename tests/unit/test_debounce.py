@@ -53,11 +53,28 @@ def test_a_burst_is_queued_at_bounds_that_grow_then_once_after_it(loop: VirtualC
     # the burst's quiet time (2 s) after the last change (19.9 s)
     expected = [1.0, 9.1, 17.2, 21.9]
     assert times == [pytest.approx(t, abs=0.03) for t in expected]  # 10 ms clock steps
-    # the burst is over: the next isolated change is back to the quiet time
+    # the burst is over (no write for the longest bound): an isolated change is back to the
+    # quiet time
     fired.clear()
-    run(loop, 23.01, 1.0, d)
-    run(loop, 25.0, None, d)
-    assert [round(t - 23.0, 2) for _, t in fired] == [pytest.approx(0.25, abs=0.02)]
+    run(loop, 30.0, None, d)
+    run(loop, 30.01, 1.0, d)
+    run(loop, 32.0, None, d)
+    assert [round(t - 30.0, 2) for _, t in fired] == [pytest.approx(0.25, abs=0.02)]
+
+
+def test_a_burst_that_starts_slowly_is_still_written_few_times(loop: VirtualClock) -> None:
+    """A drain's first member changes trickle in (each alone after a quiet moment) before
+    the bulk: a key touched again within the longest bound of its last write is in a
+    burst."""
+    fired: list[tuple[str, float]] = []
+    d = debouncer(fired, loop)
+    run(loop, 0.01, 1.0, d)  # t=0
+    run(loop, 0.6, None, d)  # written at 0.25
+    run(loop, 0.61, 1.0, d)  # another alone at 0.6
+    run(loop, 1.2, None, d)
+    run(loop, 12.0, 0.2, d)  # then the bulk, for 11 s
+    run(loop, 16.0, None, d)
+    assert len(fired) == 3  # 0.25 s, at the 8 s bound, 2 s after the last change
 
 
 def test_a_lull_in_a_burst_does_not_restart_its_bounds(loop: VirtualClock) -> None:

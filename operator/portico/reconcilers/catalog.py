@@ -266,7 +266,8 @@ class CatalogEngine:
             self._queue_targets(view.edges)
             self._queue_sources(key)
             return
-        if before is None and "observedGeneration" not in view.status:
+        decided = "observedGeneration" in view.status
+        if before is None and not decided:
             self.arrivals.arrived()  # never decided: created (or applied while we were down)
             if key.kind in ROLLUP_KINDS:
                 self.rollups.touch(key)  # after a quiet moment; in an import, once it is over
@@ -280,6 +281,12 @@ class CatalogEngine:
         self._seen[key] = after
         if before is None:
             self._queue_sources(key)  # entities that waited for this one
+            if decided:
+                # A restart's listing: its targets are listed too, and each one's own event
+                # decides it on the complete index. Touching them here only kept every
+                # roll-up of a restarted catalog waiting out a burst (up to 10 s of CPU
+                # after the restart was done).
+                return
         else:
             self._queue_targets(before[0])
         self._queue_targets(view.edges)

@@ -9,14 +9,16 @@ So a roll-up is queued once its members have been quiet for `quiet` seconds, and
 latest `bound` seconds after the first change it waits for. When that bound is what fired
 (the burst was still going on), the next bound for that key grows `growth` times, up to
 `longest`, and until the burst is over the quiet time is `burst_quiet`; when quiet fired,
-the burst is over and both are back to `first` and `quiet`. With the defaults (bounds 1,
-then 8 s; quiet 0.25 s, 2 s in a burst) a roll-up in a burst of T seconds is written after
-1 s, every 8 s while it lasts and 2 s after it: three writes for a node's drain of up to
-15 s. The longer quiet in a burst matters as much as the bounds: a System's 50 members in a
-drain of 1,000 Deployments change about every 0.26 s, so a 0.25 s quiet fired in every lull
-and restarted the bounds (the bench measured five writes per System with doubling bounds).
-A roll-up is never more than `longest` seconds late; an isolated change is written after
-`quiet`.
+the burst is over and both are back to `first` and `quiet`. A key touched again within
+`longest` seconds of its last write is in a burst too, even if that write came after a
+quiet moment: a burst often starts slowly (the first members' changes trickle in), and
+the quiet time alone cannot tell that from an isolated change. With the defaults (bounds
+1, then 8 s; quiet 0.25 s, 2 s in a burst) a roll-up in a burst of T seconds is written
+once early, every 8 s while it lasts and 2 s after it: three writes for a node's drain of
+up to 15 s. (A System's 50 members in a drain of 1,000 Deployments change about every
+0.26 s; with a 0.25 s quiet and doubling bounds, the bench measured 5-6 writes per
+System.) A roll-up is never more than `longest` seconds late; an isolated change is
+written after `quiet`.
 
 A burst of one roll-up's members is not the only kind: while a whole catalog is imported,
 members arrive seconds apart for minutes (reconcilers/arrivals.py). While `hold()` says
@@ -60,6 +62,7 @@ class Debouncer(Generic[K]):
         self._hold, self._hold_limit = hold, hold_limit
         self._waiting: dict[K, _Waiting] = {}
         self._bounds: dict[K, float] = {}  # keys in a burst: their next, grown bound
+        self._last_fire: dict[K, float] = {}  # when each key was last queued
         self._held: dict[K, float] = {}  # key -> since: due, held back by `hold()`
         self._release: asyncio.TimerHandle | None = None
 
@@ -77,11 +80,26 @@ class Debouncer(Generic[K]):
             waiting.timer.cancel()
             since, deadline = waiting.since, waiting.deadline
         else:
-            since, deadline = now, now + self._bounds.get(key, self._first)
-        quiet = self._burst_quiet if key in self._bounds else self._quiet
-        at = min(now + quiet, deadline)
+            since, deadline = now, now + self._bound(key, now)
+        in_burst = key in self._bounds or self._recent(key, now)
+        at = min(now + (self._burst_quiet if in_burst else self._quiet), deadline)
         timer = loop.call_at(at, self._fire, key)
         self._waiting[key] = _Waiting(since, deadline, timer, bound_hit=at >= deadline)
+
+    def _recent(self, key: K, now: float) -> bool:
+        last = self._last_fire.get(key)
+        if last is not None and now - last >= self._longest:
+            del self._last_fire[key]  # long ago: forget it (keeps the map small)
+            return False
+        return last is not None
+
+    def _bound(self, key: K, now: float) -> float:
+        bound = self._bounds.get(key)
+        if bound is not None:
+            return bound
+        if self._recent(key, now):  # written moments ago: a burst that started slowly
+            return min(self._growth * self._first, self._longest)
+        return self._first
 
     def forget(self, key: K) -> None:
         """The key is gone: drop its timer and its bound."""
@@ -89,6 +107,7 @@ class Debouncer(Generic[K]):
         if waiting is not None:
             waiting.timer.cancel()
         self._bounds.pop(key, None)
+        self._last_fire.pop(key, None)
         self._held.pop(key, None)
 
     def _fire(self, key: K) -> None:
@@ -98,11 +117,13 @@ class Debouncer(Generic[K]):
             if self._release is None:
                 self._release = asyncio.get_running_loop().call_later(self._quiet, self._recheck)
             return
+        now = asyncio.get_running_loop().time()
         if waiting.bound_hit:
-            grown = self._growth * self._bounds.get(key, self._first)
+            grown = self._growth * (waiting.deadline - waiting.since)
             self._bounds[key] = min(grown, self._longest)
         else:
             self._bounds.pop(key, None)
+        self._last_fire[key] = now
         self._fire_cb(key)
 
     def _recheck(self) -> None:
