@@ -79,19 +79,7 @@ async def test_a_kubeconfig_token_is_sent_as_a_bearer_header(
 async def test_a_late_echo_of_an_earlier_write_causes_no_rewrite() -> None:
     """The watch may deliver our first write's echo after our second write: it is older than
     what we produced, so it must not look like news (it did, at N=5000, in the benchmark)."""
-    patches: list[dict[str, Any]] = []
-    versions = iter(["11", "13"])
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        patches.append(json.loads(request.content))
-        return httpx.Response(200, json={"metadata": {"resourceVersion": next(versions)}})
-
-    http = httpx.AsyncClient(base_url="https://api", transport=httpx.MockTransport(handler))
-    engine = CatalogEngine(KubeClient(http), clock=lambda: "2026-01-01T00:00:00Z")
-    entities = Store()
-    engine.bind({"entities": entities})
-    assert engine.graph is not None
-    edges = engine.graph.relations
+    engine, patches, entities, edges = _engine_returning(["11", "13"])
     spec = {"type": "service", "lifecycle": "production", "owner": "group:team"}
     key = EntityKey("component", "shop", "a")
     index(entities, edges, make_body("Component", "a", spec, rv="10"))

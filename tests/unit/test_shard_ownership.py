@@ -10,7 +10,6 @@ import pytest
 
 from portico.clients.kube import KubeClient
 from portico.config import from_env
-from portico.domain.entity import view_from_body
 from portico.domain.refs import EntityKey
 from portico.domain.sharding import (
     FINALIZER,
@@ -23,6 +22,7 @@ from portico.domain.sharding import (
 from portico.errors import ConfigError
 from portico.reconcilers.catalog import CatalogEngine
 from portico.reconcilers.relations import Relations
+from support.engine import Store, index
 
 
 def test_the_hash_is_stable_across_processes_and_releases() -> None:
@@ -109,11 +109,6 @@ def body(kind: str, namespace: str, name: str, spec: dict[str, Any]) -> dict[str
     }
 
 
-class Store(dict[Any, Any]):
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = [value]
-
-
 def shard_engine(shard: int) -> tuple[CatalogEngine, list[str], Store, Relations]:
     """Shard `shard` of 2, with namespaces `zero` and `one` pinned to shards 0 and 1."""
     written: list[str] = []
@@ -131,13 +126,6 @@ def shard_engine(shard: int) -> tuple[CatalogEngine, list[str], Store, Relations
     engine.bind({"entities": entities, "namespaces": namespaces})
     assert engine.graph is not None
     return engine, written, entities, engine.graph.relations
-
-
-def index(entities: Store, relations: Relations, raw: dict[str, Any]) -> Any:
-    view = view_from_body(raw["kind"], raw)
-    entities.put(view.key, view)
-    relations.update(view)
-    return view
 
 
 def drain(engine: CatalogEngine) -> set[EntityKey]:
