@@ -69,10 +69,15 @@ def test_every_example_becomes_ready(kubectl: Kubectl) -> None:
         kubectl.run(
             "wait", f"{kind.lower()}/{name}", "-n", ns, "--for=condition=Ready", "--timeout=30s"
         )
-    api = kubectl.get("api", "checkout-api", "payments")
-    assert api is not None
-    assert api["status"]["providers"] == ["component:payments/checkout"]
-    assert api["status"]["consumers"] == ["component:payments/payments-web"]
+
+    def api_sources() -> dict[str, Any]:  # a roll-up: written once its members are quiet
+        api = kubectl.get("api", "checkout-api", "payments")
+        assert api is not None
+        assert api["status"].get("providers") == ["component:payments/checkout"]
+        assert api["status"].get("consumers") == ["component:payments/payments-web"]
+        return api
+
+    api = eventually(api_sources)
     assert api["status"]["definition"]["valid"] is True
     payments = kubectl.get("system", "payments", "payments")
     assert payments is not None

@@ -183,10 +183,14 @@ def test_shards_resolve_across_each_other_and_write_only_their_own(shards: Shard
     assert {("partOf", f"system:{one}/shop"), ("providesApi", f"api:{one}/checkout-api")} <= (
         relations(web)
     )
-    api = kubectl.get("api", "checkout-api", one)
-    assert api is not None
-    assert api["status"]["providers"] == [f"component:{zero}/web"]
-    assert api["status"]["consumers"] == [f"component:{zero}/worker"]
+
+    def api_sources() -> None:  # a roll-up: written once its members are quiet
+        api = kubectl.get("api", "checkout-api", one)
+        assert api is not None
+        assert api["status"].get("providers") == [f"component:{zero}/web"]
+        assert api["status"].get("consumers") == [f"component:{zero}/worker"]
+
+    eventually(api_sources)
 
     def shop_members() -> None:
         shop = kubectl.get("system", "shop", one)
