@@ -13,6 +13,9 @@ uses, with the status codes and JSON shapes PyGithub relies on:
 * contents: ``GET .../contents/{path}[?ref=]`` (file or directory), ``PUT .../contents/{path}``
 * pull requests: ``POST .../pulls``, ``GET .../pulls[?state=&head=&base=&per_page=&page=]``,
   ``GET|PATCH .../pulls/{number}`` (``mergeable`` computed with ``git merge-tree``)
+* merging: ``PUT .../pulls/{number}/merge`` (``merge``, ``squash`` and ``rebase``, written with
+  git's plumbing), ``GET .../pulls/{number}/merge`` (204 once merged, else 404); a pull
+  request whose head a push made reachable from its base is marked merged, as on GitHub
 
 Each repository is a real bare repository at ``<root>/<owner>/<repo>.git`` (``git init --bare``)
 whose ``clone_url`` is a ``file://`` URL, so a test can ``git clone`` what was published. Objects
@@ -32,9 +35,13 @@ answered with 500 too, but recorded in ``internal_errors``: :meth:`assert_no_int
 tells a bug in the fake from an outage (``fakes.http``); injected faults are never recorded.
 
 Not modelled: list endpoints other than pull requests, issues (pull requests take their numbers
-from the issue sequence all the same), merging, webhooks, teams, permissions (the token owns
-every org), enforcement of branch-protection rules (they are stored and returned only), ETags,
-GraphQL, chunked request bodies. Requests are served one at a time (one lock).
+from the issue sequence all the same), merge queues and auto-merge, webhooks, teams,
+permissions (the token owns every org), enforcement of branch-protection rules (they are stored
+and returned only), ETags, GraphQL, chunked request bodies. Requests are served one at a time
+(one lock).
+
+:meth:`FakeGitHub.merge_pull` merges a pull request from a test without HTTP, as a person
+pressing the merge button would.
 
 The package, by responsibility (a request flows from the first to the last line):
 
@@ -44,8 +51,8 @@ The package, by responsibility (a request flows from the first to the last line)
   :class:`Request`, :class:`Response` and the route tables; ``state`` the accounts,
   repository metadata and pull requests
 * handlers, one module per API area: ``users``, ``repos``, ``topics``, ``git_data``,
-  ``branches``, ``contents``, ``pulls``; ``shapes`` renders the JSON they answer with and
-  ``paging`` pages their lists
+  ``branches``, ``contents``, ``pulls``, ``merging``; ``shapes`` renders the JSON they answer
+  with and ``paging`` pages their lists
 * below them: ``git`` (the git CLI on one bare repository), ``trees`` (editing trees as flat
   path maps), ``signature`` (authors and committers), ``values`` (timestamps, Base64, shared
   field checks) and ``errors`` (:class:`ApiError` in GitHub's error shapes, :class:`GitError`)

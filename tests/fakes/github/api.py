@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
-from fakes.github import branches, contents, git_data, pulls, repos, topics, users
+from fakes.github import branches, contents, git_data, merging, pulls, repos, topics, users
 from fakes.github.errors import ApiError, Json, not_found, read_only
 from fakes.github.git import Git
 from fakes.github.ratelimit import RateLimit
@@ -28,6 +28,7 @@ ROUTES: list[Route] = [
     *branches.routes.table,
     *contents.routes.table,
     *pulls.routes.table,
+    *merging.routes.table,
 ]
 
 

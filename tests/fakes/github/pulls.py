@@ -20,11 +20,17 @@ Mirrored from GitHub:
   newest first by default, paged like every GitHub list (:mod:`fakes.github.paging`), and
   ignores a ``head`` filter without its ``owner:`` prefix, as GitHub silently does;
 * the head and base shas follow the branches while the pull request is open, and deleting
-  either branch closes it.
+  either branch closes it;
+* an open pull request whose head commit becomes reachable from its base branch (someone
+  pushed it there, e.g. merged it with the git CLI) is closed as merged on the next request
+  that reads pull requests, with ``merge_commit_sha`` the base branch's head and ``merged_by``
+  the token's user (who pushed is not known); a merged one cannot be reopened (422 "state
+  cannot be changed. The pull request cannot be reopened."). Merging through the API lives in
+  :mod:`fakes.github.merging`.
 
-Not modelled: merging (``PUT .../merge``), reviews, comments, the commits and files listings,
-forks (``head`` is a branch of the same repository), the ``draft``, ``blocked``, ``behind`` and
-``unstable`` merge states, ``rebaseable`` (always null), ``refs/pull/{number}/head|merge``.
+Not modelled: reviews, comments, the commits and files listings, forks (``head`` is a branch
+of the same repository), the ``draft``, ``blocked``, ``behind`` and ``unstable`` merge states,
+``rebaseable`` (always null), ``refs/pull/{number}/head|merge``.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from fakes.github.errors import ApiError, Json, missing, not_found
 from fakes.github.git import Git
 from fakes.github.paging import paginate
 from fakes.github.routing import REPO, Request, Response, Routes
-from fakes.github.shapes import pull_json
+from fakes.github.shapes import owner_json, pull_json
 from fakes.github.state import PullRequest, Repo
 from fakes.github.values import iso, now, optional_str
 
@@ -62,7 +68,7 @@ def create_pull(api: GitHubApi, req: Request) -> Response:
     draft = body.get("draft", False)
     if not isinstance(draft, bool):
         raise _invalid(_CREATE_DOCS, "draft")
-    branches = _sync(repo, git)
+    branches = sync(api, repo, git)
     branch = _head_branch(repo, head)
     unknown = [f for f, name in (("head", branch), ("base", base)) if name not in branches]
     if unknown or branch is None:
@@ -90,14 +96,14 @@ def create_pull(api: GitHubApi, req: Request) -> Response:
     api.next_pull_id += 1
     repo.next_number += 1
     repo.pulls[pr.number] = pr
-    payload = _full_json(api, repo, git, pr, check=False)
+    payload = full_json(api, repo, git, pr, check=False)
     return Response(201, payload, {"Location": payload["url"]})
 
 
 @routes("GET", REPO + r"/pulls")
 def list_pulls(api: GitHubApi, req: Request) -> Response:
     repo, query = api.repo(req), req.query
-    _sync(repo, api.git(repo))
+    sync(api, repo, api.git(repo))
     state = query.get("state", "open")
     sort = query.get("sort", "created")
     direction = query.get("direction", "desc" if sort == "created" else "asc")
@@ -129,17 +135,17 @@ def list_pulls(api: GitHubApi, req: Request) -> Response:
 def get_pull(api: GitHubApi, req: Request) -> Response:
     repo = api.repo(req)
     git = api.git(repo)
-    _sync(repo, git)
-    pr = _pull(repo, req)
-    return Response(200, _full_json(api, repo, git, pr, check=True))
+    sync(api, repo, git)
+    pr = find_pull(repo, req)
+    return Response(200, full_json(api, repo, git, pr, check=True))
 
 
 @routes("PATCH", REPO + r"/pulls/(?P<number>\d+)")
 def update_pull(api: GitHubApi, req: Request) -> Response:
     repo, body = api.writable_repo(req), req.body
     git = api.git(repo)
-    branches = _sync(repo, git)
-    pr = _pull(repo, req)
+    branches = sync(api, repo, git)
+    pr = find_pull(repo, req)
     title = body.get("title", pr.title)
     if not isinstance(title, str) or not title.strip():
         raise _invalid(_UPDATE_DOCS, "title")
@@ -150,6 +156,9 @@ def update_pull(api: GitHubApi, req: Request) -> Response:
     if not isinstance(base, str) or (base != pr.base and base not in branches):
         raise _invalid(_UPDATE_DOCS, "base")
     if state == "open":
+        if pr.merged_at is not None:
+            message = "state cannot be changed. The pull request cannot be reopened."
+            raise _custom(_UPDATE_DOCS, message, field="state")
         if pr.head not in branches:
             message = f"state cannot be changed. The {pr.head} branch has been deleted."
             raise _custom(_UPDATE_DOCS, message, field="state")
@@ -166,16 +175,21 @@ def update_pull(api: GitHubApi, req: Request) -> Response:
     if state == "open":
         pr.head_sha = branches[pr.head]
     pr.title, pr.body, pr.state, pr.base = title, text, state, base
-    return Response(200, _full_json(api, repo, git, pr, check=False))
+    return Response(200, full_json(api, repo, git, pr, check=False))
 
 
-def _sync(repo: Repo, git: Git) -> dict[str, str]:
+def sync(api: GitHubApi, repo: Repo, git: Git) -> dict[str, str]:
     """The repository's branches (name -> sha), once its open pull requests have followed
-    them: their shas move with the branches, and one whose head or base branch is gone is
-    closed, as GitHub closes it."""
+    them: their shas move with the branches, one whose head commit the base branch now
+    contains is merged, and one whose head or base branch is gone is closed, as GitHub does."""
     branches = {name.removeprefix("refs/heads/"): sha for name, sha in git.refs("refs/heads/")}
     for pr in repo.pulls.values():
         if pr.state != "open":
+            continue
+        head = branches.get(pr.head, pr.head_sha)
+        if pr.base in branches and git.is_ancestor(head, branches[pr.base]):
+            pr.head_sha = head  # base_sha keeps the base the head was merged into
+            pr.mark_merged(branches[pr.base], api.user, iso(now()))
             continue
         if pr.head not in branches or pr.base not in branches:
             pr.state, pr.updated_at = "closed", iso(now())
@@ -187,7 +201,7 @@ def _sync(repo: Repo, git: Git) -> dict[str, str]:
     return branches
 
 
-def _pull(repo: Repo, req: Request) -> PullRequest:
+def find_pull(repo: Repo, req: Request) -> PullRequest:
     found = repo.pulls.get(int(req.args["number"]))
     if found is None:
         raise not_found()
@@ -213,23 +227,26 @@ def _check_unique(
         raise _custom(docs, f"A pull request already exists for {repo.owner.login}:{head}.")
 
 
-def _full_json(api: GitHubApi, repo: Repo, git: Git, pr: PullRequest, check: bool) -> Json:
+def full_json(api: GitHubApi, repo: Repo, git: Git, pr: PullRequest, check: bool) -> Json:
     """The single pull request: the list's fields, its merge state (checked now if ``check``
-    and not yet checked at the current shas) and its size."""
+    and not yet checked at the current shas; a merged one answers ``mergeable: null``, as
+    GitHub does) and its size."""
     checked = pr.checked if pr.checked and pr.checked[:2] == (pr.base_sha, pr.head_sha) else None
-    if checked is None and check:
+    if pr.merged_at is not None:
+        checked = None
+    elif checked is None and check:
         checked = pr.checked = (pr.base_sha, pr.head_sha, _test_merge(api, git, pr))
     mergeable = None if checked is None else checked[2] is not None
     fork_point = git.merge_base(pr.base_sha, pr.head_sha) or pr.base_sha
     additions, deletions, changed_files = git.diff_stat(fork_point, pr.head_sha)
     return {
         **pull_json(api, repo, pr),
-        "merged": False,
+        "merged": pr.merged_at is not None,
         "mergeable": mergeable,
         "rebaseable": None,
         "mergeable_state": {None: "unknown", True: "clean", False: "dirty"}[mergeable],
-        "merge_commit_sha": checked[2] if checked else None,
-        "merged_by": None,
+        "merge_commit_sha": pr.merge_commit_sha or (checked[2] if checked else None),
+        "merged_by": owner_json(api, pr.merged_by) if pr.merged_by else None,
         "comments": 0,
         "review_comments": 0,
         "maintainer_can_modify": False,

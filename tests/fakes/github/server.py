@@ -176,6 +176,20 @@ class FakeGitHub(RecordsInternalErrors):
         with self.api.lock:
             return Git(path).rev_list(f"refs/heads/{branch}") if path.exists() else []
 
+    def merge_pull(
+        self, owner: str, repo: str, number: int, method: str = "merge", sha: str | None = None
+    ) -> str:
+        """Merge pull request ``number`` as ``PUT .../pulls/{number}/merge`` does (``method``:
+        "merge", "squash" or "rebase"; ``sha``: the head it must still be at) and return the
+        commit the base branch moved to. It skips HTTP (no auth, rate limit or faults, nothing in
+        ``calls``); GitHub's refusals raise :class:`ApiError` (405, 409, 404, 422)."""
+        body: Json = (
+            {"merge_method": method} if sha is None else {"merge_method": method, "sha": sha}
+        )
+        path = f"/repos/{owner}/{repo}/pulls/{number}/merge"
+        sha_merged: str = self.api.dispatch("PUT", path, {}, body).body["sha"]
+        return sha_merged
+
     def write_calls(self) -> list[tuple[str, str]]:
         """(method, path) of every POST/PUT/PATCH/DELETE received, failed ones included."""
         with self._calls_lock:

@@ -66,8 +66,10 @@ class PullRequest:
     """A pull request between two branches of one repository (forks are not modelled).
 
     ``head_sha`` and ``base_sha`` follow the branches while the pull request is open and keep
-    their last values once it is closed. ``checked`` is the last mergeability check, for the
-    shas it was made at: ``(base_sha, head_sha, test merge commit or None on conflicts)``.
+    their last values once it is closed (so a merged one keeps the base it was merged into).
+    ``checked`` is the last mergeability check, for the shas it was made at: ``(base_sha,
+    head_sha, test merge commit or None on conflicts)``. ``merged_at``, ``merged_by`` and
+    ``merge_commit_sha`` are set once it is merged (see :meth:`mark_merged`).
     """
 
     id: int
@@ -84,3 +86,12 @@ class PullRequest:
     state: str = "open"
     closed_at: str | None = None
     checked: tuple[str, str, str | None] | None = None
+    merged_at: str | None = None
+    merged_by: Owner | None = None
+    merge_commit_sha: str | None = None
+
+    def mark_merged(self, commit: str, by: Owner, when: str) -> None:
+        """Close the pull request as merged by ``by`` at ``when`` into ``commit`` (the merge,
+        squash or last rebased commit, or the base head a push made contain the head)."""
+        self.state, self.merged_by, self.merge_commit_sha = "closed", by, commit
+        self.merged_at = self.closed_at = self.updated_at = when
