@@ -25,7 +25,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from portico.clients.publishing import Published, RepoRequest, trailer
@@ -240,13 +240,18 @@ class _Git:
         self.env = _environment(home, allow_file=allow_file)
         self.config = _config(allow_file=allow_file)
 
-    def __call__(
-        self, *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
-    ) -> str:
-        command = args[0]
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        ok_codes: Collection[int] = (0,),
+    ) -> subprocess.CompletedProcess[str]:
+        """git's completed process; an exit code outside `ok_codes` is an ExternalError."""
+        command, argv = args[0], ["git", *self.config, *args]
         try:
             out = subprocess.run(
-                ["git", *self.config, *args],
+                argv,
                 cwd=cwd or self.scratch,
                 env={**self.env, **(env or {})},
                 stdin=subprocess.DEVNULL,
@@ -254,15 +259,27 @@ class _Git:
                 encoding="utf-8",
                 errors="replace",
                 timeout=TIMEOUT,
-                check=True,
+                check=False,
             )
+            if out.returncode not in ok_codes:
+                raise subprocess.CalledProcessError(out.returncode, argv, out.stdout, out.stderr)
         except subprocess.TimeoutExpired as e:
             raise TransientError(SYSTEM, f"git {command} timed out after {TIMEOUT:.0f} s") from e
         except subprocess.CalledProcessError as e:
             raise ExternalError(SYSTEM, f"git {command} failed: {_clean(e.stderr or '')}") from e
         except OSError as e:
             raise ExternalError(SYSTEM, f"could not run git {command}: {e.strerror}") from e
-        return out.stdout
+        return out
+
+    def __call__(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        ok_codes: Collection[int] = (0,),
+    ) -> str:
+        """git's stdout."""
+        return self.run(*args, cwd=cwd, env=env, ok_codes=ok_codes).stdout
 
 
 def publish_git(

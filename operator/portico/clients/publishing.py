@@ -38,3 +38,47 @@ def marker(uid: str) -> str:
 
 def trailer(uid: str) -> str:
     return f"Portico-Component: {uid}"
+
+
+UPDATE_BRANCH = "portico/template"
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """A newer render of a scaffolded repository's Template (or of new values), to propose.
+
+    The update branch holds only pure renders: its root is the scaffold commit (`base_commit`,
+    the first render), and each update commits the new render on top of the previous one. The
+    merge base of the branch and the default branch is then the previous render, so merging
+    brings exactly the Template's changes, and git (or GitHub) finds the conflicts.
+    """
+
+    owner: str  # GitHub owner ("" for git)
+    name: str
+    uid: str
+    base_commit: str
+    default_branch: str
+    version: str
+    title: str
+    body: str
+    message: str
+    author_date: str
+    branch: str = UPDATE_BRANCH
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Where an update stands after proposing (or re-reading) it."""
+
+    commit: str | None  # the update branch's head; None: the render is the scaffold's, unchanged
+    branch: str
+    merged: bool  # the render is in the default branch
+    pull_number: int | None = None
+    pull_url: str | None = None
+    pull_state: str | None = None  # open | closed | merged (GitHub)
+    mergeable: bool | None = None  # GitHub's answer, None while it computes it
+    created: bool = False  # this call made a new commit
+
+
+def update_trailers(uid: str, version: str) -> str:
+    return f"Portico-Component: {uid}\nPortico-Template-Version: {version}"
