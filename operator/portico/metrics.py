@@ -39,6 +39,11 @@ EXTERNAL_CALLS = Counter(
     ["system", "outcome"],
 )
 SCAFFOLDS = Counter("portico_scaffolds_total", "Scaffolds by result.", ["result"])
+TEMPLATE_UPDATES = Counter(
+    "portico_template_updates_total",
+    "Template updates by result: proposed, unchanged, merged, declined, failed, retrying.",
+    ["result"],
+)
 RATE_LIMIT_WAITS = Counter(
     "portico_rate_limit_waits_total", "Times a rate limit made Portico wait, by system.", ["system"]
 )

@@ -148,11 +148,14 @@ def test_a_component_scaffolds_one_repository_with_one_commit(
         assert t_status.get("testSummary") == "1/1 passed"
 
     eventually(template_status)
-    # A spec change after scaffolding must not publish again. Wait for the reconcile that saw
-    # the new spec (observedGeneration on Scaffolded): the scaffold step runs before that
-    # status write, so a second publish would be in the fake by then.
+    # A spec change after scaffolding that is not a render input (values are: a change of
+    # them proposes an update, test_upgrades.py) must not publish again. Wait for the
+    # reconcile that saw the new spec (observedGeneration on Scaffolded): the scaffold step
+    # runs before that status write, so a second publish would be in the fake by then.
     calls_before = len(github.calls)
-    kubectl.apply(component("checkout", "py", {"name": repo, "port": 9999}), namespace)
+    changed_spec = json.loads(component("checkout", "py", {"name": repo}))
+    changed_spec["spec"]["description"] = "The checkout service"
+    kubectl.apply(json.dumps(changed_spec), namespace)
     changed = kubectl.get("component", "checkout", namespace)
     assert changed is not None
     generation = changed["metadata"]["generation"]

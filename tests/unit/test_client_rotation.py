@@ -7,8 +7,7 @@ import pytest
 
 from portico.clients.sandbox import Renderers
 from portico.models.config import OperatorConfig
-from portico.reconcilers import dashboards, scaffold
-from portico.reconcilers.skeletons import SkeletonSource
+from portico.reconcilers import dashboards, github_access
 
 
 class Recorder:
@@ -27,12 +26,12 @@ class Recorder:
 
 def test_a_new_github_token_closes_the_old_client(monkeypatch: pytest.MonkeyPatch) -> None:
     Recorder.made = []
-    monkeypatch.setattr(scaffold, "GitHubClient", Recorder)
-    step = scaffold.ScaffoldStep(None, "ns", SkeletonSource(None), Renderers())  # type: ignore[arg-type]
+    monkeypatch.setattr(github_access, "GitHubClient", Recorder)
+    access = github_access.GitHubAccess(None, "ns")  # type: ignore[arg-type]
     config = OperatorConfig()
-    first = step._client("token-1", config)
-    assert step._client("token-1", config) is first
-    second = step._client("token-2", config)
+    first = access.client("token-1", config)
+    assert access.client("token-1", config) is first
+    second = access.client("token-2", config)
     assert second is not first
     assert [r.closed for r in Recorder.made] == [True, False]
 

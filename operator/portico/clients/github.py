@@ -4,7 +4,8 @@ Publishing one scaffold makes at most five writes: create the repository (with a
 commit, since GitHub refuses Git Data calls on an empty repository), one tree with every
 file inline, one root commit, a forced ref update that makes that commit the branch's only
 commit, and the topics; plus branch protection when asked for. Every step first looks at
-what is there, so a retry after a crash or an error resumes instead of repeating.
+what is there, so a retry after a crash or an error resumes instead of repeating. Template
+updates (a branch of pure renders and one pull request) are in github_updates.py.
 """
 
 import asyncio
@@ -21,7 +22,15 @@ from github import (
     RateLimitExceededException,
 )
 
-from portico.clients.publishing import Published, RepoRequest, marker, trailer
+from portico.clients import github_updates
+from portico.clients.publishing import (
+    Proposal,
+    Published,
+    RepoRequest,
+    UpdateRequest,
+    marker,
+    trailer,
+)
 from portico.errors import (
     Conflict,
     ExternalError,
@@ -83,27 +92,45 @@ class GitHubClient:
         }
         if not throttle:  # PyGithub's pauses between writes (GitHub's secondary limits)
             kwargs |= {"seconds_between_requests": None, "seconds_between_writes": None}
-        self._gh = Github(**kwargs)
+        self.gh = Github(**kwargs)
         self._base_url = base_url
         self._semaphore = asyncio.Semaphore(concurrency)
+        self._blocked_until = 0.0  # time.monotonic() of a rate limit's reset
         self.writes = 0
 
     def close(self) -> None:
-        self._gh.close()
+        self.gh.close()
 
     async def publish(self, req: RepoRequest, files: dict[str, str]) -> Published:
         async with self._semaphore:
             return await asyncio.to_thread(self._publish, req, files)
 
+    async def propose_update(self, req: UpdateRequest, files: dict[str, str]) -> Proposal:
+        async with self._semaphore:
+            return await asyncio.to_thread(github_updates.propose_update, self, req, files)
+
+    async def read_pull(self, owner: str, name: str, number: int) -> Proposal:
+        async with self._semaphore:
+            return await asyncio.to_thread(github_updates.read_pull, self, owner, name, number)
+
     async def archive(self, owner: str, name: str, uid: str) -> bool:
         async with self._semaphore:
             return await asyncio.to_thread(self._archive, owner, name, uid)
 
-    def _step(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def call(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """One API call, as portico.errors. A connection error is retried once at once: a
         pooled keep-alive connection the server closed while idle fails on reuse, and every
         step here is safe to repeat (a repeated create is caught as 422 and adopted; a
-        repeated tree or commit only leaves an unreferenced object)."""
+        repeated tree or commit only leaves an unreferenced object).
+
+        A rate limit holds every call of this client until its reset: an upgrade wave over
+        hundreds of repositories then waits once, instead of each Component asking GitHub
+        again and being refused."""
+        wait = self._blocked_until - time.monotonic()
+        if wait > 0:
+            raise TransientError(
+                SYSTEM, f"{doing}: rate limit exceeded", status=429, retry_after=wait
+            )
         for attempt in (1, 2):
             try:
                 return fn(*args, **kwargs)
@@ -111,14 +138,21 @@ class GitHubClient:
                 if attempt == 2:
                     raise translate(e, doing, self._base_url) from e
             except Exception as e:
-                raise translate(e, doing, self._base_url) from e
+                error = translate(e, doing, self._base_url)
+                if (
+                    isinstance(error, TransientError)
+                    and error.retry_after
+                    and error.status in (403, 429)
+                ):
+                    self._blocked_until = time.monotonic() + error.retry_after
+                raise error from e
         raise AssertionError("unreachable")
 
     def _owner(self, owner: str) -> Any:
         try:
-            return self._step(f"look up organization {owner}", self._gh.get_organization, owner)
+            return self.call(f"look up organization {owner}", self.gh.get_organization, owner)
         except NotFound:
-            user = self._step("look up the token's user", self._gh.get_user)
+            user = self.call("look up the token's user", self.gh.get_user)
             if user.login.lower() == owner.lower():
                 return user
             raise NotFound(
@@ -129,7 +163,7 @@ class GitHubClient:
         full = f"{req.owner}/{req.name}"
         mark = marker(req.uid)
         try:
-            repo = self._step(f"look up {full}", self._gh.get_repo, full)
+            repo = self.call(f"look up {full}", self.gh.get_repo, full)
         except NotFound:
             repo = None
         created = False
@@ -145,12 +179,12 @@ class GitHubClient:
                 args["visibility"] = "internal"
             try:
                 self.writes += 1
-                repo = self._step(f"create {full}", owner.create_repo, req.name, **args)
+                repo = self.call(f"create {full}", owner.create_repo, req.name, **args)
                 created = True
             except ExternalError as e:
                 if e.status != 422:
                     raise
-                repo = self._step(f"look up {full}", self._gh.get_repo, full)  # raced ourselves
+                repo = self.call(f"look up {full}", self.gh.get_repo, full)  # raced ourselves
         if mark not in (repo.description or ""):
             raise Conflict(
                 SYSTEM,
@@ -158,8 +192,8 @@ class GitHubClient:
                 "this Component; it is left untouched",
                 status=409,
             )
-        ref = self._step("read the branch", repo.get_git_ref, f"heads/{req.branch}")
-        head = self._step("read the head commit", repo.get_git_commit, ref.object.sha)
+        ref = self.call("read the branch", repo.get_git_ref, f"heads/{req.branch}")
+        head = self.call("read the head commit", repo.get_git_commit, ref.object.sha)
         if trailer(req.uid) in (head.message or ""):
             return Published(repo.html_url, req.branch, head.sha, created=False)
         if head.parents:
@@ -173,10 +207,10 @@ class GitHubClient:
             for path, content in sorted(files.items())
         ]
         self.writes += 1
-        tree = self._step("create the tree", repo.create_git_tree, elements)
+        tree = self.call("create the tree", repo.create_git_tree, elements)
         author = InputGitAuthor("Portico", "portico@users.noreply.github.com", req.author_date)
         self.writes += 1
-        commit = self._step(
+        commit = self.call(
             "create the commit",
             repo.create_git_commit,
             f"{req.message}\n\n{trailer(req.uid)}\n",
@@ -186,15 +220,15 @@ class GitHubClient:
             committer=author,
         )
         self.writes += 1
-        self._step("point the branch at the scaffold", ref.edit, commit.sha, force=True)
+        self.call("point the branch at the scaffold", ref.edit, commit.sha, force=True)
         wanted_topics = sorted({*req.topics, "portico"})
         if sorted(repo.topics or []) != wanted_topics:
             self.writes += 1
-            self._step("set topics", repo.replace_topics, wanted_topics)
+            self.call("set topics", repo.replace_topics, wanted_topics)
         if req.branch_protection:
             self.writes += 1
-            branch = self._step("read the branch", repo.get_branch, req.branch)
-            self._step(
+            branch = self.call("read the branch", repo.get_branch, req.branch)
+            self.call(
                 "protect the branch", branch.edit_protection, required_approving_review_count=1
             )
         return Published(repo.html_url, req.branch, commit.sha, created)
@@ -202,11 +236,11 @@ class GitHubClient:
     def _archive(self, owner: str, name: str, uid: str) -> bool:
         full = f"{owner}/{name}"
         try:
-            repo = self._step(f"look up {full}", self._gh.get_repo, full)
+            repo = self.call(f"look up {full}", self.gh.get_repo, full)
         except NotFound:
             return False
         if marker(uid) not in (repo.description or "") or repo.archived:
             return False
         self.writes += 1
-        self._step(f"archive {full}", repo.edit, archived=True)
+        self.call(f"archive {full}", repo.edit, archived=True)
         return True

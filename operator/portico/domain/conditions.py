@@ -11,11 +11,13 @@ SCAFFOLDED = "Scaffolded"
 DEPLOYED = "Deployed"
 OBSERVED = "Observed"
 DASHBOARD_READY = "DashboardReady"
+UP_TO_DATE = "UpToDate"
 
 # Conditions that report on add-ons rather than on the entity being reconciled: they never
 # make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
 # `kubectl wait --for=condition=Ready` in a pipeline).
-NOT_GATING = frozenset({DASHBOARD_READY, OBSERVED})
+# An update waiting to be merged is the repository owner's to act on, not a fault either.
+NOT_GATING = frozenset({DASHBOARD_READY, OBSERVED, UP_TO_DATE})
 
 
 def cond(type_: str, status: bool | None, reason: str, message: str = "") -> dict[str, Any]:

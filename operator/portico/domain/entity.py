@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from portico.domain.alerts import AlertSelector, alert_selector
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, outgoing_edges
+from portico.domain.upgrades import component_update_state, rollout_gate
 from portico.domain.workloads import Selector, parse_selector_string, selector_from
 from portico.models.base import Model
 from portico.models.component import ComponentSpec
@@ -79,9 +80,16 @@ class EntityView:
         return str((self.status.get("health") or {}).get("message", ""))
 
     def neighbourhood(self) -> tuple[Any, ...]:
-        """What other entities' statuses depend on: existence, edges, health."""
+        """What other entities' statuses depend on: existence, edges, health; a Component's
+        template version and update state (its Template counts them), a Template's version
+        and whether it may roll out (its Components follow it). The last item is the one
+        that concerns the entities pointing here."""
         scaffolded = bool((self.status.get("repository") or {}).get("commit"))
-        return (self.edges, self.health, self.health_message, scaffolded)
+        if self.key.kind == "template":
+            follow: Any = rollout_gate(self.status)
+        else:
+            follow = component_update_state(self.status) if scaffolded else None
+        return (self.edges, self.health, self.health_message, scaffolded, follow)
 
 
 def _field_errors(error: ValidationError) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from portico.domain.health import Signal, aggregate, counts, rollup
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge, relations_of
 from portico.domain.tenancy import observe_refusal, tenant_for
+from portico.domain.upgrades import component_update_state, template_counts
 from portico.domain.workloads import Selector, WorkloadView, kubernetes_signal
 from portico.models.api import ApiSpec
 from portico.models.component import ComponentSpec
@@ -71,6 +72,10 @@ OWNED: dict[str, tuple[str, ...]] = {
         "scaffolded",
         "tests",
         "testSummary",
+        "version",
+        "versions",
+        "updates",
+        "updateSummary",
     ),
 }
 
@@ -114,11 +119,16 @@ def _sources(incoming: list[Edge], type_: str) -> list[str]:
     return sorted(str(e.source) for e in incoming if e.type == type_)
 
 
-def _scaffolded(graph: Graph, ref: str) -> bool:
-    kind, _, rest = ref.partition(":")
-    namespace, _, name = rest.partition("/")
-    member = graph.get(EntityKey(kind, namespace, name))
-    return bool(member and (member.status.get("repository") or {}).get("commit"))
+def _scaffolded(graph: Graph, refs: list[str]) -> list[EntityView]:
+    """The Components of `refs` that have a repository."""
+    out = []
+    for ref in refs:
+        kind, _, rest = ref.partition(":")
+        namespace, _, name = rest.partition("/")
+        member = graph.get(EntityKey(kind, namespace, name))
+        if member is not None and (member.status.get("repository") or {}).get("commit"):
+            out.append(member)
+    return out
 
 
 def _member_health(graph: Graph, refs: list[str]) -> list[tuple[str, str | None, str]]:
@@ -290,9 +300,13 @@ def desired_status(
         n_api = sum(1 for m in members if m.startswith("api:"))
         status["summary"] = f"{n_comp} components, {n_api} apis"
     elif kind == "template":
-        status["scaffolded"] = sum(
-            1 for ref in _sources(incoming, "scaffoldedFrom") if _scaffolded(graph, ref)
-        )
+        scaffolded = _scaffolded(graph, _sources(incoming, "scaffoldedFrom"))
+        status["scaffolded"] = len(scaffolded)
+        if scaffolded:
+            versions, updates, summary = template_counts(
+                component_update_state(member.status) for member in scaffolded
+            )
+            status |= {"versions": versions, "updates": updates, "updateSummary": summary}
     wanted.append(summary_ready(wanted))
     status["conditions"] = merge_conditions(
         view.status.get("conditions") or [], wanted, generation=view.generation, now=now

@@ -42,6 +42,14 @@ class Scaffold(Model):
         Literal["Retain", "Archive"],
         Field(description="What happens to the repository when the Component is deleted."),
     ] = "Retain"
+    update_policy: Annotated[
+        Literal["PullRequest", "None"] | None,
+        Field(
+            description="When the Template or these values change: PullRequest proposes the "
+            "new render as a pull request (or an update branch); None proposes nothing. "
+            "Default: the Template's spec.updatePolicy."
+        ),
+    ] = None
 
 
 class GithubSource(Model):
@@ -139,12 +147,39 @@ class ComponentSpec(Model):
     observe: Observe | None = None
 
 
+class PullRequestStatus(Model):
+    number: int | None = None
+    url: str | None = None
+    state: Annotated[str | None, Field(description="open | closed | merged")] = None
+    mergeable: bool | None = Field(
+        default=None, description="GitHub's answer; absent while GitHub is still computing it."
+    )
+
+
+class RepositoryUpdate(Model):
+    """The render of a newer Template version (or new values), proposed and not merged yet."""
+
+    template_version: str | None = None
+    values: FreeForm | None = None
+    commit: str | None = Field(default=None, description="The render's commit on the branch.")
+    branch: str | None = None
+    pull_request: PullRequestStatus | None = None
+    proposed_at: str | None = None
+
+
 class Repository(Model):
     url: str | None = None
     default_branch: str | None = None
-    commit: str | None = None
+    commit: str | None = Field(default=None, description="The scaffold commit.")
     template: str | None = None
     scaffolded_at: str | None = None
+    template_version: str | None = Field(
+        default=None,
+        description="The Template version (a digest of what affects the render) whose render "
+        "the default branch holds.",
+    )
+    values: FreeForm | None = Field(default=None, description="The values of that render.")
+    update: RepositoryUpdate | None = None
 
 
 class ArgoCDStatus(Model):

@@ -77,6 +77,14 @@ class ScaffoldConfig(_Config):
         alias="renderConcurrency",
         description="Render processes at once.",
     )
+    update_recheck_seconds: float = Field(
+        default=600.0,
+        ge=10,
+        le=86400,
+        alias="updateRecheckSeconds",
+        description="Seconds between two reads of an open update pull request (merged? "
+        "conflicting?): one GET each, about 6 an hour per open pull request.",
+    )
 
 
 class PrometheusConfig(_Config):

@@ -86,6 +86,14 @@ class TemplateSpec(Model):
         ),
     ] = None
     tests: Annotated[list[TemplateTest], Field(max_length=LIST_MAX)] = Field(default_factory=list)
+    update_policy: Annotated[
+        Literal["PullRequest", "None"],
+        Field(
+            description="When this Template's render changes, each repository scaffolded from "
+            "it gets the new render as a pull request (PullRequest), or nothing (None). A "
+            "Component's spec.scaffold.updatePolicy overrides it."
+        ),
+    ] = "PullRequest"
 
 
 class TestResult(Model):
@@ -94,10 +102,33 @@ class TestResult(Model):
     message: str = ""
 
 
+class VersionCount(Model):
+    version: str
+    components: int
+
+
+class UpdateCounts(Model):
+    up_to_date: int = 0
+    open: int = Field(default=0, description="Pull requests (or update branches) open.")
+    conflicting: int = 0
+    declined: int = Field(default=0, description="Pull requests closed without merging.")
+    pending: int = Field(default=0, description="Behind, with nothing proposed yet.")
+    failed: int = 0
+    disabled: int = Field(default=0, description="Behind, with updatePolicy None.")
+
+
 class TemplateStatus(StatusBase):
     tests: list[TestResult] = Field(default_factory=list)
     test_summary: str | None = None
     scaffolded: int | None = None
+    version: str | None = Field(
+        default=None, description="This Template's version: a digest of what affects a render."
+    )
+    versions: list[VersionCount] = Field(
+        default_factory=list, description="How many Components are on each version."
+    )
+    updates: UpdateCounts | None = None
+    update_summary: str | None = None
 
 
 TEMPLATE_RULES = [

@@ -42,6 +42,7 @@ from portico.reconcilers.arrivals import ArrivalRate
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import announce_health, post_event
+from portico.reconcilers.github_access import GitHubAccess
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.own_writes import OwnWrites
 from portico.reconcilers.queue import WorkQueue
@@ -49,6 +50,7 @@ from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.skeletons import SkeletonSource
 from portico.reconcilers.steps import Step, StepContext, run_steps
 from portico.reconcilers.template_check import TemplateCheckStep
+from portico.reconcilers.upgrade import UpgradeStep
 from portico.reconcilers.workload_index import ident
 
 log = logging.getLogger("portico.catalog")
@@ -97,12 +99,14 @@ class CatalogEngine:
         self.argocd = ArgoCDStep(kube)
         self.argocd_deletion = ApplicationDeletion(kube, self.argocd)
         self.app_watch = ApplicationWatch(kube, self._application_changed)
-        self.scaffold = ScaffoldStep(kube, config_namespace, skeletons, self.renderers)
+        github = GitHubAccess(kube, config_namespace)
+        self.scaffold = ScaffoldStep(kube, github, skeletons, self.renderers)
+        self.upgrades = UpgradeStep(github, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
         # Steps as data: what each kind's reconcile does, in order (reconcilers/steps.py).
         self.steps: dict[str, tuple[Step, ...]] = {
-            "component": (self.scaffold, self.dashboards, self.argocd),
+            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd),
             "template": (self.templates,),
         }
         self.alerts: AlertPoller | None = None
@@ -289,6 +293,8 @@ class CatalogEngine:
                 return
         else:
             self._queue_targets(before[0])
+            if key.kind == "template" and before[-1] != after[-1]:
+                self._queue_sources(key)  # a new version to roll out, or one that may now
         self._queue_targets(view.edges)
 
     def _queue_targets(self, edges: Iterable[Edge]) -> None:

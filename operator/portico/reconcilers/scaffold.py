@@ -10,13 +10,11 @@ that already holds this Component's scaffold is adopted, so a crash at any point
 never make a second repository or commit.
 """
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from portico.clients import git as git_publisher
-from portico.clients.github import GitHubClient
 from portico.clients.kube import KubeClient
 from portico.clients.publishing import Published, RepoRequest
 from portico.clients.sandbox import Renderers
@@ -33,6 +31,7 @@ from portico.domain.tenancy import (
     tenant_for,
     url_problem,
 )
+from portico.domain.upgrades import template_version
 from portico.errors import (
     CleanupPending,
     Conflict,
@@ -45,9 +44,9 @@ from portico.metrics import RATE_LIMIT_WAITS, SCAFFOLDS
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
+from portico.reconcilers.github_access import GitHubAccess
 from portico.reconcilers.holdoff import Holdoff, held_call
 from portico.reconcilers.outcome import StepOutcome
-from portico.reconcilers.secrets import read_token
 from portico.reconcilers.skeletons import SkeletonSource
 from portico.reconcilers.steps import StepContext
 from portico.rendering.skeleton import RenderError
@@ -93,6 +92,29 @@ def strings_to_render(template: TemplateSpec, config: OperatorConfig) -> list[di
     return out
 
 
+def render_args(
+    view: EntityView,
+    spec: ComponentSpec,
+    tkey: EntityKey,
+    template: TemplateSpec,
+    config_maps: dict[str, dict[str, str]],
+    config: OperatorConfig,
+) -> dict[str, Any]:
+    """The sandbox's scaffold_render job for this Component (scaffolds and updates alike)."""
+    assert spec.scaffold is not None
+    return {
+        "component": {"namespace": view.key.namespace, "name": view.key.name},
+        "componentSpec": spec.wire(),
+        "templateKey": {"namespace": tkey.namespace, "name": tkey.name},
+        "template": template.wire(),
+        "configMaps": config_maps,
+        "values": spec.scaffold.values or {},
+        "maxFiles": config.scaffold.max_files,
+        "maxBytes": config.scaffold.max_bytes,
+        "strings": strings_to_render(template, config),
+    }
+
+
 class ScaffoldStep:
     """A Component's repository, scaffolded from its Template once (step `scaffold`)."""
 
@@ -102,33 +124,15 @@ class ScaffoldStep:
     def __init__(
         self,
         kube: KubeClient,
-        config_namespace: str,
+        github: GitHubAccess,
         skeletons: SkeletonSource,
         renderers: Renderers,
     ) -> None:
         self._kube = kube
-        self._config_namespace = config_namespace
+        self._github = github
         self._skeletons = skeletons
         self._renderers = renderers
-        # One client, for the token and settings in force; a rotated token closes the old one.
-        self._github: tuple[str, GitHubClient] | None = None
         self._holdoff: Holdoff[StepOutcome] = Holdoff()
-
-    async def _token(self, config: OperatorConfig) -> str | None:
-        return await read_token(self._kube, self._config_namespace, config.github.token_secret)
-
-    def _client(self, token: str, config: OperatorConfig) -> GitHubClient:
-        ident = hashlib.sha256(f"{config.github.api_url}|{config.github.throttle}|{token}".encode())
-        key = ident.hexdigest()
-        if self._github is None or self._github[0] != key:
-            old = self._github
-            self._github = (
-                key,
-                GitHubClient(token, config.github.api_url, throttle=config.github.throttle),
-            )
-            if old is not None:
-                old[1].close()
-        return self._github[1]
 
     async def __call__(self, ctx: StepContext) -> StepOutcome | None:
         return await self.run(ctx.view, ctx.graph, ctx.config, ctx.now)
@@ -208,17 +212,8 @@ class ScaffoldStep:
             refusal = github_owner_refusal(tenant, publish.github.owner)
             if refusal is not None:
                 return _refused(refusal, tkey)
-        args = {
-            "component": {"namespace": view.key.namespace, "name": view.key.name},
-            "componentSpec": spec.wire(),
-            "templateKey": {"namespace": tkey.namespace, "name": tkey.name},
-            "template": template.wire(),
-            "configMaps": await self._skeletons.config_maps(tkey.namespace, template),
-            "values": spec.scaffold.values or {},
-            "maxFiles": config.scaffold.max_files,
-            "maxBytes": config.scaffold.max_bytes,
-            "strings": strings_to_render(template, config),
-        }
+        config_maps = await self._skeletons.config_maps(tkey.namespace, template)
+        args = render_args(view, spec, tkey, template, config_maps, config)
         try:
             rendered = await self._renderers.for_config(config.scaffold).run(
                 "scaffold_render", args
@@ -229,6 +224,7 @@ class ScaffoldStep:
             return _failed(e.reason, f"{tkey}: {e}", retry=LIMIT_HOLD)
         if "refused" in rendered:
             return _failed(rendered["refused"]["reason"], rendered["refused"]["message"])
+        version = template_version(template, config_maps)
         strings = {k: str(v).strip() for k, v in rendered["strings"].items()}
         target = await self._target(template, strings, spec, config, tenant, tkey)
         if isinstance(target, StepOutcome):
@@ -242,7 +238,8 @@ class ScaffoldStep:
                 "author_date": now,
             }
         )
-        return await self._publish(view, tkey, publish_fn, req, rendered["files"], now)
+        rendered_as = {"templateVersion": version, "values": spec.scaffold.values or {}}
+        return await self._publish(view, tkey, publish_fn, req, rendered["files"], now, rendered_as)
 
     async def _publish(
         self,
@@ -252,6 +249,7 @@ class ScaffoldStep:
         req: RepoRequest,
         files: dict[str, str],
         now: str,
+        rendered_as: dict[str, Any],
     ) -> StepOutcome:
         try:
             published = await publish(req, files)
@@ -278,6 +276,7 @@ class ScaffoldStep:
             "commit": published.commit,
             "template": f"{tkey.namespace}/{tkey.name}",
             "scaffoldedAt": now,
+            **rendered_as,
         }
         return StepOutcome(
             [cond(SCAFFOLDED, True, "Scaffolded", f"{published.url} at {published.commit[:12]}")],
@@ -322,9 +321,9 @@ class ScaffoldStep:
             topics=tuple(gh.topics),
             branch_protection=gh.branch_protection,
         )
-        token = await self._token(config)
+        token = await self._github.token(config)
         if token is not None:
-            return self._client(token, config).publish, req
+            return self._github.client(token, config).publish, req
         if FALLBACK in strings:
             fallback = strings[FALLBACK]
             # The admin chose the fallback's scheme; the owner and the name are checked above.
@@ -339,12 +338,7 @@ class ScaffoldStep:
                 return await git_publisher.publish(fallback, r, files, allow_file=is_file)
 
             return via_fallback, req
-        return _failed(
-            "NoGitHubToken",
-            f"Secret {self._config_namespace}/{config.github.token_secret} (key token) is "
-            "missing: create it to publish to GitHub",
-            retry=60,
-        )
+        return _failed("NoGitHubToken", self._github.missing_token(config), retry=60)
 
     async def archive(self, view: EntityView, config: OperatorConfig) -> None:
         """deletionPolicy Archive: archive the repository this Component scaffolded."""
@@ -360,11 +354,8 @@ class ScaffoldStep:
             )
             return
         owner_name = url.rstrip("/").removesuffix(".git").split("/")[-2:]
-        token = await self._token(config)
+        token = await self._github.token(config)
         if token is None:
-            raise CleanupPending(
-                f"cannot archive {url}: Secret {self._config_namespace}/"
-                f"{config.github.token_secret} (key token) is missing"
-            )
-        if await self._client(token, config).archive(owner_name[0], owner_name[1], view.uid):
+            raise CleanupPending(f"cannot archive {url}: {self._github.missing_token(config)}")
+        if await self._github.client(token, config).archive(owner_name[0], owner_name[1], view.uid):
             log.info("%s: archived %s", view.key, url)

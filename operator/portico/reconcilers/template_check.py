@@ -18,6 +18,7 @@ from typing import Any
 from portico.clients.sandbox import Renderers
 from portico.domain.conditions import VALID, cond
 from portico.domain.entity import EntityView
+from portico.domain.upgrades import template_version
 from portico.models.config import OperatorConfig
 from portico.models.template import TemplateSpec
 from portico.reconcilers.outcome import StepOutcome
@@ -136,5 +137,6 @@ class TemplateCheckStep:
             self._checked[view.uid] = _Checked(ident, outcome, now + wait, failures + 1)
             return StepOutcome(outcome.conditions, outcome.fields, wait)
         outcome = outcome_of(result)
+        outcome.fields["version"] = template_version(spec, cms)
         self._checked[view.uid] = _Checked(ident, outcome)
         return outcome
