@@ -93,6 +93,7 @@ class GitHubClient:
         if not throttle:  # PyGithub's pauses between writes (GitHub's secondary limits)
             kwargs |= {"seconds_between_requests": None, "seconds_between_writes": None}
         self.gh = Github(**kwargs)
+        self.lazy_gh = Github(**kwargs, lazy=True)  # objects made without a request
         self._base_url = base_url
         self._semaphore = asyncio.Semaphore(concurrency)
         self._blocked_until = 0.0  # time.monotonic() of a rate limit's reset
@@ -100,6 +101,7 @@ class GitHubClient:
 
     def close(self) -> None:
         self.gh.close()
+        self.lazy_gh.close()
 
     async def publish(self, req: RepoRequest, files: dict[str, str]) -> Published:
         async with self._semaphore:

@@ -142,7 +142,7 @@ def propose_update(client: "GitHubClient", req: UpdateRequest, files: dict[str, 
 def read_pull(client: "GitHubClient", owner: str, name: str, number: int) -> Proposal:
     """One GET: an open update's state and mergeability."""
     full = f"{owner}/{name}"
-    repo = client.gh.get_repo(full, lazy=True)  # no request: only the pull request is read
+    repo = client.lazy_gh.get_repo(full)  # no request: only the pull request is read
     pr = client.call(f"read pull request #{number}", repo.get_pull, number)
     state = "merged" if pr.merged else ("open" if pr.state == "open" else "closed")
     return Proposal(
