@@ -30,7 +30,6 @@ from portico.domain.upgrades import (
     rendered_at,
     same_values,
     template_not_ready,
-    template_version,
     up_to_date,
     update_condition,
     update_policy,
@@ -52,6 +51,7 @@ log = logging.getLogger("portico.updates")
 
 MERGEABLE_RECHECK = 15.0  # seconds: GitHub computes mergeability in the background
 FAILED_RETRY = 300.0
+CHECK_WAIT = 15.0  # seconds: a Template's check is due
 
 
 def _outcome(
@@ -98,8 +98,23 @@ class UpgradeStep:
                 cond(UP_TO_DATE, None, "TemplateNotFound", f"template {tkey} not found"),
             )
         template = tview.spec
-        config_maps = await self._skeletons.config_maps(tkey.namespace, template)
-        version = template_version(template, config_maps)
+        # The version is the Template check's (status.version, for the generation it saw):
+        # a Component's reconcile reads no ConfigMap and hashes no skeleton to know it.
+        checked = tview.status.get("observedGeneration") == tview.generation
+        version = str(tview.status.get("version") or "") if checked else ""
+        if not version:
+            # The Template changed and its check has not written yet: say what was said
+            # before (no write for every Component of a Template whose title was edited),
+            # and look again soon (its check also queues every Component when it has run).
+            said = next(
+                (c for c in view.status.get("conditions") or [] if c.get("type") == UP_TO_DATE),
+                None,
+            )
+            if said is None:
+                message = f"template {tkey.namespace}/{tkey.name} is being checked"
+                said = cond(UP_TO_DATE, None, "TemplateNotReady", message)
+            kept = {k: said[k] for k in ("type", "status", "reason", "message") if k in said}
+            return StepOutcome([kept], {"repository": repository}, CHECK_WAIT)
         values = spec.scaffold.values or {}
         update = repository.get("update")
         if rendered_at(repository, version, values) and not update:
@@ -110,7 +125,7 @@ class UpgradeStep:
             return await held_call(
                 self._holdoff,
                 ("recheck", view.uid, update.get("commit")),
-                lambda: self._recheck(ctx, template, tkey, config_maps, version, repository),
+                lambda: self._recheck(ctx, template, tkey, version, repository),
             )
         if update_policy(template, spec) == "None":
             return _outcome(repository, disabled(tkey, version))
@@ -130,7 +145,7 @@ class UpgradeStep:
         return await held_call(
             self._holdoff,
             ("propose", view.uid, view.generation, version),
-            lambda: self._propose(ctx, template, tkey, config_maps, version, repository),
+            lambda: self._propose(ctx, template, tkey, version, repository),
         )
 
     async def _recheck(
@@ -138,7 +153,6 @@ class UpgradeStep:
         ctx: StepContext,
         template: TemplateSpec,
         tkey: EntityKey,
-        config_maps: dict[str, dict[str, str]],
         version: str,
         repository: dict[str, Any],
     ) -> StepOutcome:
@@ -146,7 +160,7 @@ class UpgradeStep:
         update = dict(repository["update"])
         number = (update.get("pullRequest") or {}).get("number")
         if number is None:  # git: proposing the same render again only looks (merged?)
-            return await self._propose(ctx, template, tkey, config_maps, version, repository)
+            return await self._propose(ctx, template, tkey, version, repository)
         channel = await self._channel(ctx, template, tkey, repository, {})
         if isinstance(channel, StepOutcome):
             return channel
@@ -180,11 +194,11 @@ class UpgradeStep:
         ctx: StepContext,
         template: TemplateSpec,
         tkey: EntityKey,
-        config_maps: dict[str, dict[str, str]],
         version: str,
         repository: dict[str, Any],
     ) -> StepOutcome:
         view, config = ctx.view, ctx.config
+        config_maps = await self._skeletons.config_maps(tkey.namespace, template)
         spec = view.spec
         assert isinstance(spec, ComponentSpec)
         assert spec.scaffold is not None
