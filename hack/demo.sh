@@ -108,6 +108,35 @@ done
 wait_for "Argo CD to see the catalog Healthy" 120 \
   is Healthy -n argocd application/catalog -o 'jsonpath={.status.health.status}'
 
+# A golden path that stays golden: the platform team changes the python-service Template in
+# the catalog repository; Argo CD syncs it, and Portico proposes the new render to every
+# repository scaffolded from it. Without GitHub, payments-web's local repository receives the
+# update branch portico/template (on GitHub it would be a pull request).
+"$py" - "$work/catalog/40-template.yaml" <<'PY'
+import sys
+
+import yaml
+
+path = sys.argv[1]
+with open(path) as f:
+    template = yaml.safe_load(f)
+template["spec"]["skeleton"]["files"].append(
+    {"path": ".editorconfig", "content": "root = true\n\n[*.py]\nindent_style = space\nindent_size = 4\n"}
+)
+with open(path, "w") as f:
+    yaml.safe_dump(template, f, sort_keys=False)
+PY
+git -C "$work" add -A
+git -C "$work" -c user.name=platform -c user.email=platform@localhost commit -q \
+  -m "python-service: every service gets an .editorconfig"
+git -C "$work" push -q "$catalog" main
+"$kubectl" annotate application catalog -n argocd argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+wait_for "payments-web's update branch" 120 \
+  is UpdateBranchPushed -n payments component/payments-web \
+  -o 'jsonpath={.status.conditions[?(@.type=="UpToDate")].reason}'
+wait_for "the Template to count it" 30 \
+  is "0/1 up to date, 1 open" -n platform template/python-service -o 'jsonpath={.status.updateSummary}'
+
 echo
 "$kubectl" get catalog -A
 echo
@@ -123,6 +152,13 @@ Ready in $(( $(date +%s) - started ))s.
 payments-web was scaffolded from the python-service Template into $repo
   (no GitHub token configured, so to a local bare repository: git clone $repo)
 and Argo CD deploys its deploy/ directory. The catalog itself comes from file://$catalog.
+
+Then the platform team changed the python-service Template (an .editorconfig for every
+service), and Portico proposed the new render to payments-web on branch portico/template:
+$(git --git-dir "${repo#file://}" log --format='  %h %s' portico/template)
+  (on GitHub, a pull request; here: git clone $repo && git merge origin/portico/template)
+  kubectl get templates -A                 # UPDATES: who is on which version
+  kubectl get component -n payments payments-web -o jsonpath='{.status.conditions[?(@.type=="UpToDate")].message}'
 
 Portico and Argo CD are running against a local kube-apiserver. To explore:
 
