@@ -11,32 +11,15 @@ deleted head branch closing its pull request, and PyGithub reading all of it. Ev
 made through the fake's Git Data API.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from github import Auth, Github
 
 from fakes.github import FakeGitHub
 
 REPO = "/repos/acme/svc"
 CREATE_DOCS = "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(orgs=["acme"], user="portico-bot") as server:
-        yield server
-    server.assert_no_internal_errors()
-
-
-@pytest.fixture
-def client(fake: FakeGitHub) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {fake.token}"}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=10) as http:
-        _ok(http.post("/orgs/acme/repos", json={"name": "svc", "auto_init": True}))
-        yield http
 
 
 def _ok(response: httpx.Response) -> Any:

@@ -14,13 +14,13 @@ because its head was pushed to the base with the git CLI (and not when something
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from github import Auth, Github
+from test_github_pulls import _head, _ok
 
 from fakes.github import ApiError, FakeGitHub
 
@@ -32,31 +32,6 @@ _GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "LC_ALL": "C",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(orgs=["acme"], user="portico-bot") as server:
-        yield server
-    server.assert_no_internal_errors()
-
-
-@pytest.fixture
-def client(fake: FakeGitHub) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {fake.token}"}
-    with httpx.Client(base_url=fake.base_url, headers=headers, timeout=10) as http:
-        _ok(http.post("/orgs/acme/repos", json={"name": "svc", "auto_init": True}))
-        yield http
-
-
-def _ok(response: httpx.Response) -> Any:
-    assert response.is_success, (response.status_code, response.text)
-    return response.json() if response.content else None
-
-
-def _head(client: httpx.Client, branch: str) -> str:
-    sha: str = _ok(client.get(f"{REPO}/git/ref/heads/{branch}"))["object"]["sha"]
-    return sha
 
 
 def _commit(

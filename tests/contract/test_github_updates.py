@@ -22,13 +22,6 @@ SCAFFOLD = {"README.md": "# svc\n", "app/main.py": "PORT = 8080\n"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(orgs=["acme"], user="portico-bot") as server:
-        yield server
-    server.assert_no_internal_errors()
-
-
-@pytest.fixture
 def client(fake: FakeGitHub) -> Iterator[GitHubClient]:
     made = GitHubClient(fake.token, fake.base_url, throttle=False)
     yield made
