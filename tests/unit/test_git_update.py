@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_git_client import plain_git
 
 from portico.clients import git, git_update
 from portico.clients.git import publish_git
@@ -31,22 +32,6 @@ PWNED = "portico-pwned"
 _REAL_RUN = subprocess.run
 
 Call = tuple[list[str], dict[str, str]]
-
-
-def plain_git(*args: str, cwd: Path | None = None) -> str:
-    """The test's own git: a clean configuration, never the code under test's."""
-    env = {
-        "PATH": os.environ.get("PATH") or os.defpath,
-        "HOME": os.devnull,
-        "LANG": "C",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
-    settings = ("protocol.file.allow=always", "init.defaultBranch=main", "user.name=T")
-    config = [a for s in (*settings, "user.email=t@example.com") for a in ("-c", s)]
-    return _REAL_RUN(
-        ["git", *config, *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    ).stdout
 
 
 def head(url: str, branch: str = "main") -> str:
