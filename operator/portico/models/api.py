@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from portico.models.base import Lifecycle, Model, OwnerRef
-from portico.models.common import StatusBase
+from portico.models.common import LINKS_FIELD, TAGS_FIELD, Link, StatusBase, TagList, Title
 from portico.models.component import SystemRef
 
 
@@ -18,6 +18,9 @@ class ApiSpec(Model):
     owner: OwnerRef
     system: SystemRef | None = None
     description: Annotated[str | None, Field(max_length=4096)] = None
+    title: Title = None
+    tags: TagList = TAGS_FIELD
+    links: list[Link] = LINKS_FIELD
     definition: Annotated[
         str, Field(max_length=1_048_576, description="The API definition document, inline.")
     ]

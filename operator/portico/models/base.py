@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-# Backstage's rules: names are [a-zA-Z0-9] runs joined by - _ or ., at most 63 characters;
-# namespaces are DNS labels. Kinds are letters and digits; Portico writes them lower case.
-NAME_RE = r"[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*"
-NAMESPACE_RE = r"[a-z0-9]+(-[a-z0-9]+)*"
+# Backstage's rules (catalog-model's KubernetesValidatorFunctions): a name starts and ends
+# with [a-zA-Z0-9] and has [-_.a-zA-Z0-9] between, at most 63 characters; namespaces are DNS
+# labels. Kinds are letters and digits; Portico writes them lower case.
+NAME_RE = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+NAMESPACE_RE = r"[a-z0-9]+(-+[a-z0-9]+)*"
 KIND_RE = r"[a-zA-Z][a-zA-Z0-9]*"
 REF_MAX = 253
 LIST_MAX = 100

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from portico.models.base import FreeForm, Model
+from portico.models.base import LIST_MAX, FreeForm, Model
 
 HealthStatus = Literal["Healthy", "Progressing", "Missing", "Degraded", "Unknown"]
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -76,3 +76,32 @@ class StatusBase(Model):
         default=None,
         description="The operator framework's own bookkeeping; not for users.",
     )
+
+
+# Backstage's metadata.title, tags and links, kept in spec (docs/api.md says why).
+TAG_PATTERN = r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$"
+Title = Annotated[
+    str | None, Field(max_length=256, description="A display name (Backstage's metadata.title).")
+]
+Tag = Annotated[str, Field(min_length=1, max_length=63, pattern=TAG_PATTERN)]
+TAGS_FIELD: Any = Field(
+    default_factory=list,
+    max_length=LIST_MAX,
+    description="Backstage's metadata.tags: [a-z0-9:+#] joined by -, e.g. java, c++.",
+    json_schema_extra={"x-kubernetes-list-type": "set"},
+)
+TagList = list[Tag]
+
+
+class Link(Model):
+    """An external link (Backstage's metadata.links)."""
+
+    url: Annotated[str, Field(max_length=2048, pattern=r"^[A-Za-z][-A-Za-z0-9+.]*:\S+$")]
+    title: Annotated[str | None, Field(max_length=256)] = None
+    icon: Annotated[str | None, Field(max_length=256)] = None
+    type: Annotated[str | None, Field(max_length=256)] = None
+
+
+LINKS_FIELD: Any = Field(
+    default_factory=list, max_length=LIST_MAX, description="Backstage's metadata.links."
+)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from portico.models.base import LIST_MAX, FreeForm, Lifecycle, Model, OwnerRef, ref_field
-from portico.models.common import StatusBase
+from portico.models.common import LINKS_FIELD, TAGS_FIELD, Link, StatusBase, TagList, Title
 
 SystemRef = Annotated[
     str, ref_field(("system",), "payments or system:platform/payments", "The System it is part of.")
@@ -137,6 +137,9 @@ class ComponentSpec(Model):
     consumes_apis: Annotated[list[ApiRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
     depends_on: Annotated[list[AnyRef], Field(max_length=LIST_MAX)] = Field(default_factory=list)
     description: Annotated[str | None, Field(max_length=4096)] = None
+    title: Title = None
+    tags: TagList = TAGS_FIELD
+    links: list[Link] = LINKS_FIELD
     scaffold: Scaffold | None = None
     source: Source | None = None
     deploy: Deploy | None = Field(

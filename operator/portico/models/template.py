@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from portico.models.base import LIST_MAX, FreeForm, Model, OwnerRef
-from portico.models.common import StatusBase
+from portico.models.common import LINKS_FIELD, TAGS_FIELD, Link, StatusBase, TagList
 from portico.models.component import Deploy, Observe
 
 
@@ -70,6 +70,8 @@ class TemplateSpec(Model):
     owner: OwnerRef
     title: Annotated[str | None, Field(max_length=256)] = None
     description: Annotated[str | None, Field(max_length=4096)] = None
+    tags: TagList = TAGS_FIELD
+    links: list[Link] = LINKS_FIELD
     type: Annotated[str, Field(min_length=1, max_length=63)] = "service"
     parameters: FreeForm | None = Field(
         default=None, description="A JSON Schema (object) the Component's values must satisfy."
