@@ -5,7 +5,7 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: bench bench-peers test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: backstage-validator bench bench-peers test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
@@ -60,19 +60,24 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(VENV)/.installed test-tools
+unit: $(VENV)/.installed test-tools backstage-validator
 	$(BIN)/pytest tests/unit tests/contract -q
 
 # The control plane's and Argo CD's binaries, built once and cached outside the repo.
 BINS = PORTICO_BIN_DIR=$$(hack/build-binaries.sh) PORTICO_ARGOCD_BIN_DIR=$$(hack/build-argocd.sh)
 
-e2e: venv binaries test-tools
+e2e: venv binaries test-tools backstage-validator
 	$(BINS) $(BIN)/pytest tests/e2e -q -rA
 
 test-tools:
 	@hack/ensure-test-tools.sh
 
-test: venv binaries test-tools lint
+# Backstage's own entity validators, for the tests only (Node >= 20 and npm; pinned by
+# hack/backstage-validate/package-lock.json, cached outside the repo).
+backstage-validator:
+	@hack/ensure-backstage-validator.sh >/dev/null
+
+test: venv binaries test-tools backstage-validator lint
 	$(BINS) $(BIN)/pytest tests -q
 
 demo: venv binaries test-tools
