@@ -52,11 +52,25 @@ def _run(args: argparse.Namespace) -> int:
     # Each shard peers on its own name: a standby for shard i takes over only shard i.
     peering = settings.sharding.peering(args.peering or settings.peering)
     port = args.metrics_port or settings.metrics_port
+    memo = kopf.Memo()
+    if args.backstage_export or settings.backstage_export:
+        if not port:
+            print(
+                "portico: the Backstage export is served beside /metrics: set "
+                "PORTICO_METRICS_PORT (or --metrics-port)",
+                file=sys.stderr,
+            )
+            return 2
+        from portico.reconcilers.backstage_export import PATH, CatalogExport
+
+        memo.backstage = CatalogExport()
     if port:
         from portico.metrics import serve
 
-        serve(port)
+        backstage = getattr(memo, "backstage", None)
+        serve(port, {PATH: backstage.respond} if backstage is not None else None)
     kopf.run(
+        memo=memo,
         clusterwide=not namespaces,
         namespaces=namespaces,
         standalone=peering is None,
@@ -127,6 +141,71 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dump_all(documents: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from portico.clients.descriptors import DescriptorReader
+    from portico.domain.backstage.context import ImportContext
+    from portico.domain.backstage.importer import file_name, import_descriptors, summary
+    from portico.domain.backstage.locations import collect
+
+    token = os.environ.get("GITHUB_TOKEN") or None
+    with DescriptorReader(args.inputs, allow_hosts=args.allow_host, token=token) as reader:
+        collected = collect(args.inputs, reader)
+        result = import_descriptors(
+            collected.descriptors, ImportContext(args.namespace), reader.read_tree
+        )
+    result.problems[:0] = collected.problems
+    sys.stderr.write(summary(result))
+    if result.problems and not args.skip_invalid:
+        print(
+            "portico import: nothing written; fix the entities above, or write the rest "
+            "with --skip-invalid",
+            file=sys.stderr,
+        )
+        return 1
+    if args.output:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        for manifest in result.manifests:
+            (out / file_name(manifest)).write_text(_dump_all([manifest]))
+        print(f"wrote {len(result.manifests)} manifests to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(_dump_all(result.manifests))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from portico.clients.kube import KubeClient
+    from portico.domain.backstage.export import export_catalog
+    from portico.errors import PorticoError
+    from portico.models.kinds import GROUP, VERSION
+
+    async def fetch() -> list[dict[str, Any]]:
+        kube = KubeClient.from_environment()
+        try:
+            found: list[dict[str, Any]] = []
+            for plural in ("systems", "apis", "components"):
+                found += await kube.list_objects(GROUP, VERSION, plural, args.namespace)
+            return found
+        finally:
+            await kube.aclose()
+
+    try:
+        objects = asyncio.run(fetch())
+    except PorticoError as e:
+        print(f"portico export: {e}", file=sys.stderr)
+        return 1
+    text = _dump_all(export_catalog(objects))
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="portico", description="Portico: the catalog as Kubernetes APIs."
@@ -147,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         "--peering", metavar="NAME", help="kopf peering name: several replicas, one active"
     )
     run.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    run.add_argument(
+        "--backstage-export",
+        action="store_true",
+        help="serve the catalog as Backstage descriptors at /backstage/catalog-info.yaml "
+        "on the metrics port",
+    )
     run.add_argument("-v", "--verbose", action="store_true")
     run.set_defaults(func=_run)
 
@@ -159,6 +244,37 @@ def main(argv: list[str] | None = None) -> int:
     crds.add_argument("-o", "--output", action="append", default=[], help="directory (repeatable)")
     crds.add_argument("--kustomization", action="store_true", help="also write kustomization.yaml")
     crds.set_defaults(func=_crds)
+
+    imp = sub.add_parser(
+        "import", help="Backstage descriptors (catalog-info.yaml) to Portico manifests"
+    )
+    imp.add_argument("inputs", nargs="+", metavar="PATH|URL", help="a file, directory or URL")
+    imp.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="the Kubernetes namespace for Backstage's `default` namespace (default: default)",
+    )
+    imp.add_argument("-o", "--output", metavar="DIR", help="write one file per object here")
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write what converts, and exit 0, even if some entities do not",
+    )
+    imp.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host that Location targets and placeholders may read from (repeatable); the "
+        "hosts of URL inputs are allowed already",
+    )
+    imp.set_defaults(func=_import)
+
+    exp = sub.add_parser("export", help="the catalog as Backstage descriptors")
+    exp.add_argument("-n", "--namespace", help="only this namespace; default: all")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    exp.set_defaults(func=_export)
 
     args = parser.parse_args(argv)
     if args.command == "crds" and not args.output:

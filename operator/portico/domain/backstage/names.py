@@ -29,7 +29,9 @@ _KUBE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 def is_object_name(value: object) -> bool:
     """Backstage's rule for entity names, label and annotation key names, label values."""
     return (
-        isinstance(value, str) and 1 <= len(value) <= NAME_MAX and bool(_OBJECT_NAME.fullmatch(value))
+        isinstance(value, str)
+        and 1 <= len(value) <= NAME_MAX
+        and bool(_OBJECT_NAME.fullmatch(value))
     )
 
 

@@ -1,0 +1,119 @@
+"""`portico import`, decided: descriptors in, Portico manifests and a summary out."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from portico.domain.backstage.context import ImportContext
+from portico.domain.backstage.entities import FIELDS, convert_entity
+from portico.domain.backstage.metadata import entity_label
+from portico.domain.backstage.names import DEFAULT_NAMESPACE
+from portico.domain.backstage.source import Descriptor, Problem, SkeletonReader
+from portico.domain.backstage.templates import convert_template
+from portico.domain.refs import SERVED_KINDS
+
+# Kinds Portico does not serve: an import keeps references to them, and lists them.
+REFERENCE_ONLY = frozenset({"group", "user", "resource", "domain"})
+TEMPLATE_API = "scaffolder.backstage.io/v1beta3"
+
+
+@dataclass
+class ImportResult:
+    manifests: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    converted: Counter[str] = field(default_factory=Counter)  # by Portico kind
+    reference_only: list[str] = field(default_factory=list)  # Backstage refs, as written
+    unsupported: list[str] = field(default_factory=list)  # template steps and dropped fields
+    dangling: list[str] = field(default_factory=list)  # references to entities not imported
+
+
+def import_descriptors(
+    descriptors: list[Descriptor], ctx: ImportContext, read_skeleton: SkeletonReader
+) -> ImportResult:
+    result = ImportResult()
+    seen: dict[tuple[str, str, str], str] = {}
+    references: list[tuple[str, str, str]] = []  # (entity, field, target key)
+    for index, desc in enumerate(descriptors):
+        kind = str(desc.entity.get("kind") or "").lower()
+        label = entity_label(desc.entity, index)
+        if kind in REFERENCE_ONLY:
+            result.reference_only.append(label)
+            continue
+        if kind == "template" and desc.entity.get("apiVersion") == TEMPLATE_API:
+            conversion = convert_template(desc, ctx, read_skeleton, index)
+            result.problems += conversion.problems
+            result.unsupported += [f"{label}: {u}" for u in conversion.unsupported]
+            manifests = conversion.manifests
+        elif kind in FIELDS:
+            entity = convert_entity(desc, ctx, index)
+            result.problems += entity.converted.problems
+            result.unsupported += [f"{label}: {d} has no Portico field" for d in entity.dropped]
+            references += [(label, path, target) for path, target in entity.references]
+            manifests = [entity.manifest] if entity.manifest is not None else []
+        else:
+            field_ = "kind" if kind else "kind (missing)"
+            what = desc.entity.get("kind") or "(none)"
+            result.problems.append(
+                Problem(desc.source, label, field_, f"{what!r} is not a kind Portico imports")
+            )
+            continue
+        for manifest in manifests:
+            meta = manifest["metadata"]
+            key = (manifest["kind"], meta["namespace"], meta["name"])
+            if key in seen:
+                result.problems.append(
+                    Problem(
+                        desc.source,
+                        label,
+                        "metadata.name",
+                        f"{key[0]} {key[1]}/{key[2]} is also defined by {seen[key]}",
+                    )
+                )
+                continue
+            seen[key] = f"{desc.source} ({label})"
+            result.manifests.append(manifest)
+            result.converted[manifest["kind"]] += 1
+    imported = {(k.lower(), ns, name) for k, ns, name in seen}
+    for label, path, target in references:
+        kind, rest = target.split(":", 1)
+        ns, name = rest.split("/", 1)
+        if kind in SERVED_KINDS and (kind, ns, name) not in imported:
+            result.dangling.append(f"{label}: {path} -> {target}")
+    return result
+
+
+def summary(result: ImportResult) -> str:
+    """What a person reads on stderr after an import."""
+    lines = []
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.converted.items()))
+    lines.append(f"converted: {kinds or 'nothing'}")
+    if result.reference_only:
+        lines.append(
+            f"kept as references only ({len(result.reference_only)}; Portico does not serve "
+            "Group, User, Resource or Domain):"
+        )
+        lines += [f"  {ref}" for ref in result.reference_only]
+    if result.unsupported:
+        lines.append("not converted (no Portico equivalent):")
+        lines += [f"  {u}" for u in result.unsupported]
+    if result.dangling:
+        lines.append(
+            "references to entities this import does not include (they resolve once those exist):"
+        )
+        lines += [f"  {d}" for d in result.dangling]
+    if result.problems:
+        lines.append(f"could not convert ({len(result.problems)}):")
+        lines += [f"  {p}" for p in result.problems]
+    return "\n".join(lines) + "\n"
+
+
+def namespaces_of(manifests: list[dict[str, Any]]) -> list[str]:
+    """The namespaces the manifests go to, sorted."""
+    return sorted({m["metadata"].get("namespace", DEFAULT_NAMESPACE) for m in manifests})
+
+
+def file_name(manifest: dict[str, Any]) -> str:
+    """`<kind>.<namespace>.<name>.yaml`, the form of Portico's `portico.dev/entity` label."""
+    meta = manifest["metadata"]
+    kind = str(manifest["kind"]).lower()
+    return f"{kind}.{meta.get('namespace', DEFAULT_NAMESPACE)}.{meta['name']}.yaml"
