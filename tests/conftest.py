@@ -132,7 +132,8 @@ def operator(cluster: LocalCluster, github: FakeGitHub) -> Iterator[OperatorProc
     proc = OperatorProcess(
         kubeconfig,
         cluster.state_dir / "operator.log",
-        extra_env={"PORTICO_METRICS_PORT": str(metrics_port)},
+        # The Backstage export is off by default; the session serves it (test_backstage).
+        extra_env={"PORTICO_METRICS_PORT": str(metrics_port), "PORTICO_BACKSTAGE_EXPORT": "true"},
         extra_args=verbose,
     )
     proc.metrics_port = metrics_port

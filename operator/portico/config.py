@@ -32,6 +32,10 @@ class Settings(BaseModel):
     liveness: str | None = Field(
         default=None, description="Health endpoint, e.g. http://0.0.0.0:8080/healthz"
     )
+    backstage_export: bool = Field(
+        default=False,
+        description="Serve /backstage/catalog-info.yaml beside /metrics (read-only).",
+    )
 
     @model_validator(mode="after")
     def _shard_exists(self) -> "Settings":
@@ -68,6 +72,8 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         raw["shard"] = env["PORTICO_SHARD"]
     if env.get("PORTICO_METRICS_PORT"):
         raw["metrics_port"] = env["PORTICO_METRICS_PORT"]
+    if env.get("PORTICO_BACKSTAGE_EXPORT"):
+        raw["backstage_export"] = env["PORTICO_BACKSTAGE_EXPORT"]
     if env.get("PORTICO_LIVENESS"):
         raw["liveness"] = env["PORTICO_LIVENESS"]
     try:

@@ -6,11 +6,14 @@ operator (the catalog collector, which reads the engine's graph) is registered a
 into kopf's memo and unregistered at cleanup, so no stale operator's graph is ever read.
 """
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 RECONCILES = Counter(
@@ -28,9 +31,38 @@ HEALTH_TRANSITIONS = Counter(
 )
 
 
-def serve(port: int) -> None:
-    """Serve /metrics on all interfaces (a daemon thread of prometheus-client)."""
-    start_http_server(port)
+# A read-only route beside /metrics: path -> a function giving (status, content type, body),
+# called in the server's thread (e.g. /backstage/catalog-info.yaml).
+Route = Callable[[], tuple[int, str, bytes]]
+_REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No line per request on stderr (prometheus-client's server is silent too)."""
+
+
+def serve(port: int, routes: Mapping[str, Route] | None = None) -> None:
+    """Serve /metrics, and `routes`, on all interfaces from a daemon thread."""
+    metrics = make_wsgi_app(REGISTRY)
+    extra = dict(routes or {})
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        route = extra.get(environ.get("PATH_INFO", ""))
+        if route is None:
+            return metrics(environ, start_response)  # type: ignore[no-any-return]
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            code, kind, body = 405, "text/plain", b"read-only\n"
+        else:
+            code, kind, body = route()
+        headers = [("Content-Type", kind), ("Content-Length", str(len(body)))]
+        if code == 503:
+            headers.append(("Retry-After", "10"))
+        start_response(f"{code} {_REASONS.get(code, '')}", headers)
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+    server = make_server("", port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True, name="portico-http").start()
 
 
 EXTERNAL_CALLS = Counter(

@@ -63,6 +63,7 @@ class EntityView:
     spec: Model | None
     status: Mapping[str, Any]
     annotations: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
     edges: tuple[Edge, ...] = ()
     problems: tuple[str, ...] = ()
     kubernetes: KubernetesTarget | None = None
@@ -123,12 +124,28 @@ def view_from_body(kind: str, body: Mapping[str, Any]) -> EntityView:
         spec=spec,
         status=dict(body.get("status") or {}),
         annotations=annotations,
+        labels=dict(meta.get("labels") or {}),
         edges=edges,
         problems=problems,
         kubernetes=kubernetes_target(key, spec, annotations),
         deleting=bool(meta.get("deletionTimestamp")),
         alerts=_alerts_of(spec, annotations),
     )
+
+
+def body_of(view: EntityView) -> dict[str, Any]:
+    """The object a view was made from, as far as the view keeps it (for export)."""
+    return {
+        "kind": kind_info(view.key.kind).kind,
+        "metadata": {
+            "name": view.key.name,
+            "namespace": view.key.namespace,
+            "labels": dict(view.labels),
+            "annotations": dict(view.annotations),
+        },
+        "spec": view.spec.wire() if view.spec is not None else None,
+        "status": dict(view.status),
+    }
 
 
 def _alerts_of(spec: Model | None, annotations: Mapping[str, str]) -> AlertSelector | None:

@@ -11,6 +11,7 @@ from portico.domain.sharding import FINALIZER
 from portico.handlers.views import ViewCache
 from portico.metrics import register_catalog_collector, unregister
 from portico.reconcilers.alerts import AlertPoller
+from portico.reconcilers.backstage_export import views_of
 from portico.reconcilers.catalog import CatalogEngine
 from portico.reconcilers.config_source import ConfigSource
 
@@ -81,10 +82,14 @@ async def startup(
     memo.engine.alerts.start()
     memo.collector = register_catalog_collector(lambda: memo.engine.graph)
     memo.engine.start()
+    if getattr(memo, "backstage", None) is not None:
+        memo.backstage.attach(views_of(memo.engine))
 
 
 @kopf.on.cleanup()
 async def cleanup(*, memo: Any, **_: Any) -> None:
+    if getattr(memo, "backstage", None) is not None:
+        memo.backstage.detach()
     await memo.config.stop()
     if memo.engine.alerts is not None:
         await memo.engine.alerts.stop()
