@@ -97,7 +97,7 @@ def test_import_apply_export_round_trip(
     checkout = by_key["component:default/checkout"]
     assert checkout["metadata"]["annotations"]["portico.dev/health"]
 
-    # The operator serves the same entities (built from its memory, within its 10 s cache).
+    # The operator serves the same entities (built from its memory, within its 30 s cache).
     url = f"http://127.0.0.1:{operator.metrics_port}/backstage/catalog-info.yaml"
 
     def served() -> str:
@@ -108,7 +108,7 @@ def test_import_apply_export_round_trip(
         assert catalog_meaning(mine) == catalog_meaning(before)
         return text
 
-    assert_valid_yaml(eventually(served, timeout=30))
+    assert_valid_yaml(eventually(served, timeout=45))
 
 
 def test_invalid_descriptors_are_named_and_nothing_is_written(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """`/backstage/catalog-info.yaml`: the catalog as Backstage descriptors, served beside /metrics.
 
 Read-only and off by default (`PORTICO_BACKSTAGE_EXPORT=true`). The document is built from
-the engine's in-memory catalog, so serving it costs the API server nothing; it is rebuilt at
-most once per `ttl` seconds, whatever the number of readers, and the conversion runs in a
-worker thread, not on the event loop. Until the catalog is loaded (at start, or on a standby
+the engine's in-memory catalog, so serving it costs the API server nothing. It is rebuilt at
+most once per `ttl` seconds, whatever the number of readers (30 s; a build is 2 s of CPU for
+11,200 entities, bench/backstage_export.py), and the conversion runs in a worker thread,
+not on the event loop. Until the catalog is loaded (at start, or on a standby
 replica, which loads nothing) the answer is 503: Backstage keeps what it read last when a
 refresh fails, whereas an empty document would make it delete every entity.
 """
@@ -35,7 +36,7 @@ class CatalogExport:
     """Made before the operator starts (the HTTP server needs it), attached to the running
     engine at startup and detached at cleanup."""
 
-    def __init__(self, ttl: float = 10.0, timeout: float = 30.0) -> None:
+    def __init__(self, ttl: float = 30.0, timeout: float = 30.0) -> None:
         self._ttl, self._timeout = ttl, timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._views: Callable[[], list[EntityView] | None] | None = None
