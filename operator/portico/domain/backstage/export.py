@@ -180,7 +180,7 @@ def _repository(
     if not url:
         return {}
     branch = (status.get("repository") or {}).get("defaultBranch")
-    github = _GITHUB.match(url)
+    github = _GITHUB.fullmatch(url)
     if github is None:
         return {SOURCE_LOCATION: f"url:{url}"}
     owner, repo = github.groups()
