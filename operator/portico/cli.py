@@ -141,15 +141,12 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dump_all(documents: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True, width=100)
-
-
 def _import(args: argparse.Namespace) -> int:
     from portico.clients.descriptors import DescriptorReader
     from portico.domain.backstage.context import ImportContext
     from portico.domain.backstage.importer import file_name, import_descriptors, summary
     from portico.domain.backstage.locations import collect
+    from portico.domain.backstage.yamltext import dump_all
 
     token = os.environ.get("GITHUB_TOKEN") or None
     with DescriptorReader(args.inputs, allow_hosts=args.allow_host, token=token) as reader:
@@ -170,16 +167,17 @@ def _import(args: argparse.Namespace) -> int:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
         for manifest in result.manifests:
-            (out / file_name(manifest)).write_text(_dump_all([manifest]))
+            (out / file_name(manifest)).write_text(dump_all([manifest]))
         print(f"wrote {len(result.manifests)} manifests to {out}", file=sys.stderr)
     else:
-        sys.stdout.write(_dump_all(result.manifests))
+        sys.stdout.write(dump_all(result.manifests))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from portico.clients.kube import KubeClient
     from portico.domain.backstage.export import export_catalog
+    from portico.domain.backstage.yamltext import dump_all
     from portico.errors import PorticoError
     from portico.models.kinds import GROUP, VERSION
 
@@ -198,7 +196,7 @@ def _export(args: argparse.Namespace) -> int:
     except PorticoError as e:
         print(f"portico export: {e}", file=sys.stderr)
         return 1
-    text = _dump_all(export_catalog(objects))
+    text = dump_all(export_catalog(objects))
     if args.output:
         Path(args.output).write_text(text)
     else:

@@ -126,6 +126,15 @@ def test_each_invalid_entity_is_named_with_its_field() -> None:
     assert any(p.field == "spec.definition" and "lost-definition" in p.entity for p in problems)
     assert all(p.source.endswith("invalid/catalog-info.yaml") for p in problems)
     assert [m["metadata"]["name"] for m in result.manifests] == ["good-one"]
+    lost = [p for p in problems if p.entity == "api:default/lost-definition"]
+    assert [p.field for p in lost] == ["spec.definition", "spec.definition"]
+    assert "no-such-file.yaml" in lost[0].message  # the reader's line, then the converter's
+    assert "could not be resolved" in lost[1].message
+    assert result.broken == [
+        "component:default/good-one: spec.consumesApis[0] -> api:default/trpc-api"
+    ]
+    assert result.dangling == []
+    assert result.unsupported == []  # nothing is listed for entities that failed
 
 
 def test_cli_writes_nothing_on_a_problem_unless_told_to_skip(

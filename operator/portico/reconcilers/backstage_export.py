@@ -15,9 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-import yaml
-
 from portico.domain.backstage.export import export_catalog
+from portico.domain.backstage.yamltext import dump_all
 from portico.domain.entity import EntityView, body_of
 
 PATH = "/backstage/catalog-info.yaml"
@@ -27,9 +26,7 @@ Response = tuple[int, str, bytes]
 
 def render(views: list[EntityView]) -> bytes:
     entities = export_catalog(body_of(v) for v in views if v.spec is not None)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    text = yaml.dump_all(entities, Dumper=dumper, sort_keys=False, allow_unicode=True)
-    return text.encode()
+    return dump_all(entities).encode()
 
 
 class CatalogExport:

@@ -88,15 +88,18 @@ def convert_entity(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Enti
                 spec[f.name] = mapped
         elif isinstance(value, str) and value.strip():
             spec[f.name] = value
+        elif _placeholder(value):
+            message = "a placeholder that could not be resolved (its own line says why)"
+            _problem(desc, converted, f"spec.{f.name}", message)
         else:
             _problem(desc, converted, f"spec.{f.name}", "must be a non-empty string")
     _check_values(desc, converted, kind, spec)
     if isinstance(spec.get("owner"), str) and not spec["owner"].startswith(("group:", "user:")):
         _problem(desc, converted, "spec.owner", "must be a group or a user in Portico")
-    known = {f.name for f in FIELDS[kind]}
-    out.dropped = [f"spec.{k}" for k in raw if k not in known]
     if converted.problems:
         return out
+    known = {f.name for f in FIELDS[kind]}
+    out.dropped = [f"spec.{k}" for k in raw if k not in known]
     out.manifest = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": KIND_NAMES[kind],
@@ -155,6 +158,11 @@ def _check_values(desc: Descriptor, converted: Converted, kind: str, spec: dict[
         )
     if kind == "component" and len(spec.get("type") or "") > 63:
         _problem(desc, converted, "spec.type", "at most 63 characters")
+
+
+def _placeholder(value: Any) -> bool:
+    """A `$text`/`$json`/`$yaml` mapping left in place: the reader could not resolve it."""
+    return isinstance(value, dict) and len(value) == 1 and str(next(iter(value))).startswith("$")
 
 
 def _problem(desc: Descriptor, converted: Converted, path: str, message: str) -> None:

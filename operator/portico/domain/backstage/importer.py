@@ -25,6 +25,7 @@ class ImportResult:
     reference_only: list[str] = field(default_factory=list)  # Backstage refs, as written
     unsupported: list[str] = field(default_factory=list)  # template steps and dropped fields
     dangling: list[str] = field(default_factory=list)  # references to entities not imported
+    broken: list[str] = field(default_factory=list)  # references to entities that failed
 
 
 def import_descriptors(
@@ -33,6 +34,7 @@ def import_descriptors(
     result = ImportResult()
     seen: dict[tuple[str, str, str], str] = {}
     references: list[tuple[str, str, str]] = []  # (entity, field, target key)
+    failed: set[tuple[str, str, str]] = set()
     for index, desc in enumerate(descriptors):
         kind = str(desc.entity.get("kind") or "").lower()
         label = entity_label(desc.entity, index)
@@ -46,6 +48,9 @@ def import_descriptors(
             manifests = conversion.manifests
         elif kind in FIELDS:
             entity = convert_entity(desc, ctx, index)
+            meta = entity.converted.metadata
+            if entity.manifest is None and meta:
+                failed.add((kind, meta["namespace"], meta["name"]))
             result.problems += entity.converted.problems
             result.unsupported += [f"{label}: {d} has no Portico field" for d in entity.dropped]
             references += [(label, path, target) for path, target in entity.references]
@@ -77,7 +82,9 @@ def import_descriptors(
     for label, path, target in references:
         kind, rest = target.split(":", 1)
         ns, name = rest.split("/", 1)
-        if kind in SERVED_KINDS and (kind, ns, name) not in imported:
+        if (kind, ns, name) in failed:
+            result.broken.append(f"{label}: {path} -> {target}")
+        elif kind in SERVED_KINDS and (kind, ns, name) not in imported:
             result.dangling.append(f"{label}: {path} -> {target}")
     return result
 
@@ -101,6 +108,9 @@ def summary(result: ImportResult) -> str:
             "references to entities this import does not include (they resolve once those exist):"
         )
         lines += [f"  {d}" for d in result.dangling]
+    if result.broken:
+        lines.append("references to entities that could not be converted (below):")
+        lines += [f"  {b}" for b in result.broken]
     if result.problems:
         lines.append(f"could not convert ({len(result.problems)}):")
         lines += [f"  {p}" for p in result.problems]
