@@ -146,8 +146,12 @@ def _import(args: argparse.Namespace) -> int:
     from portico.domain.backstage.context import ImportContext
     from portico.domain.backstage.importer import file_name, import_descriptors, summary
     from portico.domain.backstage.locations import collect
+    from portico.domain.backstage.names import is_namespace
     from portico.domain.backstage.yamltext import dump_all
 
+    if not is_namespace(args.namespace):
+        print(f"portico import: -n {args.namespace!r} is not a namespace name", file=sys.stderr)
+        return 2
     token = os.environ.get("GITHUB_TOKEN") or None
     with DescriptorReader(args.inputs, allow_hosts=args.allow_host, token=token) as reader:
         collected = collect(args.inputs, reader)
@@ -181,22 +185,29 @@ def _export(args: argparse.Namespace) -> int:
     from portico.errors import PorticoError
     from portico.models.kinds import GROUP, VERSION
 
-    async def fetch() -> list[dict[str, Any]]:
+    async def fetch(namespace: str | None) -> list[dict[str, Any]]:
         kube = KubeClient.from_environment()
         try:
             found: list[dict[str, Any]] = []
             for plural in ("systems", "apis", "components"):
-                found += await kube.list_objects(GROUP, VERSION, plural, args.namespace)
+                found += await kube.list_objects(GROUP, VERSION, plural, namespace)
             return found
         finally:
             await kube.aclose()
 
+    # Every namespace, where allowed: references into other namespaces then map back too.
     try:
-        objects = asyncio.run(fetch())
+        objects = asyncio.run(fetch(None))
     except PorticoError as e:
-        print(f"portico export: {e}", file=sys.stderr)
-        return 1
-    text = dump_all(export_catalog(objects))
+        if args.namespace is None:
+            print(f"portico export: {e}", file=sys.stderr)
+            return 1
+        try:
+            objects = asyncio.run(fetch(args.namespace))
+        except PorticoError as e2:
+            print(f"portico export: {e2}", file=sys.stderr)
+            return 1
+    text = dump_all(export_catalog(objects, args.namespace))
     if args.output:
         Path(args.output).write_text(text)
     else:

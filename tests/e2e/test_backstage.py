@@ -3,6 +3,7 @@ output as it is, everything resolves and becomes Ready, and both `portico export
 operator's /backstage/catalog-info.yaml give the same entities back, which Backstage's own
 validators accept."""
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fakes.github import FakeGitHub
 from portico.clients.descriptors import DescriptorReader
 from portico.domain.backstage.locations import collect
 from support.backstage import assert_valid_yaml
@@ -134,3 +136,66 @@ def test_invalid_descriptors_are_named_and_nothing_is_written(tmp_path: Path) ->
     )
     assert skipped.returncode == 0, skipped.stderr
     assert [p.name for p in out.iterdir()] == ["component.default.good-one.yaml"]
+
+
+def test_an_imported_backstage_template_scaffolds_a_repository(
+    kubectl: Kubectl, namespace: str, github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The corpus's scaffolder Template, converted, publishes what Backstage would have: the
+    skeleton rendered with the form's values, its workflow copied without templating."""
+    template = CORPUS / "templates" / "python-service" / "template.yaml"
+    out = tmp_path / "manifests"
+    imported = portico("import", str(template), "-n", namespace, "-o", str(out))
+    assert imported.returncode == 0, imported.stderr
+    kubectl.run("apply", "-f", str(out))
+    kubectl.run(
+        "wait",
+        "template/python-service",
+        "-n",
+        namespace,
+        "--for=condition=Valid",
+        "--timeout=60s",
+    )
+    repo = f"billing-{namespace[2:]}"
+    values = {
+        "name": repo,
+        "description": "Sends the invoices.",
+        "owner": "group:team-payments",
+        "repoUrl": f"github.com?owner=acme&repo={repo}",
+    }
+    kubectl.apply(
+        json.dumps(
+            {
+                "apiVersion": "portico.dev/v1alpha1",
+                "kind": "Component",
+                "metadata": {"name": "billing"},
+                "spec": {
+                    "type": "service",
+                    "lifecycle": "experimental",
+                    "owner": "group:team-payments",
+                    "scaffold": {"templateRef": {"name": "python-service"}, "values": values},
+                },
+            }
+        ),
+        namespace,
+    )
+
+    def scaffolded() -> None:
+        condition = kubectl.condition("component", "billing", namespace, "Scaffolded")
+        assert condition["status"] == "True", condition
+
+    eventually(scaffolded, timeout=60)
+    checkout = tmp_path / "checkout"
+    subprocess.run(
+        ["git", "clone", "-q", github.repo_path("acme", repo).as_uri(), str(checkout)], check=True
+    )
+    skeleton = template.parent / "skeleton"
+    readme = (checkout / "README.md").read_text()
+    assert readme.startswith(f"# {repo}\n\nSends the invoices.\n\nBuilt for Python 3.12.")
+    assert "Metrics are served on `:8080/metrics`." in readme  # a boolean default, rendered
+    deployment = yaml.safe_load((checkout / "deploy" / f"{repo}.yaml").read_text())
+    assert deployment["metadata"]["name"] == repo
+    workflow = ".github/workflows/ci.yaml"
+    assert (checkout / workflow).read_text() == (skeleton / workflow).read_text()  # verbatim
+    notes = (skeleton / "deploy" / "NOTES.txt").read_text().replace("${{ values.name }}", repo)
+    assert (checkout / "deploy" / "NOTES.txt").read_text() == notes  # Helm's {{ }} kept

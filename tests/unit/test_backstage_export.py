@@ -10,9 +10,12 @@ import pytest
 import yaml
 
 from portico.domain.backstage.export import export_catalog
+from portico.domain.backstage.names import kube_name
 from portico.domain.entity import view_from_body
 from portico.metrics import serve
 from portico.reconcilers.backstage_export import PATH, CatalogExport, render
+
+PLATFORM = kube_name("Payments_Platform")
 
 
 def component(name: str = "checkout", **extra: Any) -> dict[str, Any]:
@@ -59,6 +62,7 @@ def test_learned_repository_argocd_grafana_and_health_become_plugin_annotations(
 
 def test_a_users_annotation_wins_and_bookkeeping_is_not_exported() -> None:
     obj = component(
+        kube_name("Checkout_Svc"),
         metadata={
             "annotations": {
                 "github.com/project-slug": "acme/the-real-one",
@@ -84,7 +88,7 @@ def test_names_namespaces_and_references_go_back_to_backstages() -> None:
     system = {
         "kind": "System",
         "metadata": {
-            "name": "payments-platform-1a2b3c",
+            "name": PLATFORM,
             "namespace": "team-a",
             "annotations": {
                 "portico.dev/backstage-name": "Payments_Platform",
@@ -100,7 +104,7 @@ def test_names_namespaces_and_references_go_back_to_backstages() -> None:
         },
         spec={
             "owner": "group:team-payments",
-            "system": "payments-platform-1a2b3c",
+            "system": PLATFORM,
             "consumesApis": ["api:platform/auth-api"],
             "dependsOn": ["resource:payments-db", "ledger"],
             "links": [{"url": "https://wiki", "title": "Wiki"}],
@@ -120,6 +124,51 @@ def test_names_namespaces_and_references_go_back_to_backstages() -> None:
     assert spec["consumesApis"] == ["platform/auth-api"]
     assert spec["dependsOn"] == ["resource:payments-db", "component:ledger"]
     assert out["Component"]["metadata"]["links"] == [{"url": "https://wiki", "title": "Wiki"}]
+
+
+def test_mapping_annotations_that_import_would_not_write_are_ignored() -> None:
+    """A tenant cannot make its Component pass for another entity in Backstage."""
+    forged = component(
+        "evil",
+        metadata={
+            "annotations": {
+                "portico.dev/backstage-name": "checkout",
+                "portico.dev/backstage-namespace": "payments-prod",
+            }
+        },
+    )
+    [entity] = exported(forged)
+    assert (entity["metadata"]["namespace"], entity["metadata"]["name"]) == ("payments", "evil")
+
+
+def test_two_imports_of_one_catalog_do_not_merge_into_one_entity() -> None:
+    """Team a and team b each imported Backstage's default/checkout (-n team-a, -n team-b)."""
+    objects = [
+        component(
+            metadata={
+                "namespace": ns,
+                "annotations": {"portico.dev/backstage-namespace": "default"},
+            }
+        )
+        for ns in ("team-a", "team-b")
+    ]
+    keys = [(e["metadata"]["namespace"], e["metadata"]["name"]) for e in exported(*objects)]
+    assert keys == [("default", "checkout"), ("team-b", "checkout")]
+
+
+def test_export_of_one_namespace_still_maps_references_into_others() -> None:
+    system = {
+        "kind": "System",
+        "metadata": {
+            "name": PLATFORM,
+            "namespace": "shared",
+            "annotations": {"portico.dev/backstage-name": "Payments_Platform"},
+        },
+        "spec": {"owner": "group:x"},
+    }
+    comp = component(spec={"system": f"shared/{PLATFORM}"})
+    [entity] = export_catalog([system, comp], namespace="payments")
+    assert entity["spec"]["system"] == "shared/Payments_Platform"
 
 
 def test_templates_and_other_objects_are_not_exported() -> None:

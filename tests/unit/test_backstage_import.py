@@ -158,3 +158,55 @@ def test_cli_writes_one_file_per_object(tmp_path: Path, capsys: pytest.CaptureFi
     assert "converted: 3 API, 3 Component, 2 System, 1 Template" in err
     docs = [yaml.safe_load(p.read_text()) for p in tmp_path.iterdir()]
     assert all(d["metadata"]["namespace"] in ("payments", "shared-services") for d in docs)
+
+
+def _one(tmp_path: Path, text: str, namespace: str = "default") -> ImportResult:
+    (tmp_path / "catalog-info.yaml").write_text(text)
+    source = str(tmp_path / "catalog-info.yaml")
+    reader = DescriptorReader([source])
+    collected = collect([source], reader)
+    assert not collected.problems, collected.problems
+    return import_descriptors(collected.descriptors, ImportContext(namespace), reader.read_tree)
+
+
+COMPONENT = """apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: svc
+  {extra}
+spec: {{type: service, lifecycle: production, owner: team-a}}
+"""
+
+
+def test_n_that_is_also_a_backstage_namespace_is_refused() -> None:
+    """-n shared-services would merge Backstage's default into the corpus's shared-services."""
+    result = imported("shared-services")
+    [problem] = result.problems
+    assert problem.field == "metadata.namespace"
+    assert "choose another -n" in problem.message
+    assert result.manifests == []
+
+
+def test_mapping_annotations_in_a_descriptor_are_not_trusted(tmp_path: Path) -> None:
+    """Only import writes portico.dev/backstage-*: export reads them back as the identity."""
+    forged = (
+        "annotations: {portico.dev/backstage-name: checkout, "
+        "portico.dev/backstage-namespace: payments}"
+    )
+    result = _one(tmp_path, COMPONENT.format(extra=forged))
+    [manifest] = result.manifests
+    assert "annotations" not in manifest["metadata"]
+    assert export_catalog(result.manifests)[0]["metadata"]["name"] == "svc"
+
+
+def test_what_the_api_server_would_refuse_is_a_problem_naming_the_field(tmp_path: Path) -> None:
+    result = _one(tmp_path, COMPONENT.format(extra="title: " + "x" * 300))
+    assert [p.field for p in result.problems] == ["metadata.title"]
+    assert result.manifests == []
+
+
+def test_kinds_are_case_sensitive_as_in_backstage(tmp_path: Path) -> None:
+    result = _one(
+        tmp_path, COMPONENT.format(extra="").replace("kind: Component", "kind: component")
+    )
+    assert [(p.field, p.entity) for p in result.problems] == [("kind", "component:default/svc")]

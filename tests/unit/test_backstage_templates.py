@@ -396,3 +396,27 @@ def test_the_corpus_template_converts_without_problems_and_renders() -> None:
     assert 'prometheus.io/scrape: "true"' in out["deploy/payments-api.yaml"]
     assert "{{ .Values.ingress.host }}" in out["deploy/NOTES.txt"]
     assert "prometheus-client" in out["requirements.txt"]
+
+
+def test_verbatim_text_that_closes_a_raw_block_stays_text() -> None:
+    """Nunjucks copies a verbatim block as it is; a `{% endraw %}` inside it must not end
+    Jinja's raw block and make the rest live (it would render Portico's context)."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from portico.domain.backstage.nunjucks import Names, convert_text
+
+    names = Names("values", lambda k: f"values.{k}")
+    text = "{% verbatim %}x{% endraw %}{{ component }}{% raw %}{% endverbatim %}"
+    jinja = convert_text(text, names)
+    rendered = SandboxedEnvironment().from_string(jinja).render(component={"owner": "secret"})
+    assert rendered == "x{% endraw %}{{ component }}{% raw %}"
+
+
+def test_a_skeleton_naming_portico_only_context_is_not_converted_silently() -> None:
+    """Backstage's skeleton sees `values` only; Portico's render also has `component`, which
+    Backstage would have rendered empty: such a file is a problem, not a silent change."""
+    conversion = convert(template([fetch()]), {"x.txt": "owner: ${{ component.owner }}"})
+    [problem] = conversion.problems
+    assert problem.field == "spec.steps[0].input.url"
+    assert problem.message.startswith("`component`: not in Backstage's skeleton context")
+    assert problem.message.endswith("(in x.txt)")

@@ -371,3 +371,26 @@ def test_github_urls_must_name_a_file_and_missing_ones_hint_at_the_token() -> No
     assert [str(r.url) for r in seen] == [
         "https://raw.githubusercontent.com/acme/cat/main/private.yaml"
     ]
+
+
+def test_the_token_never_travels_over_plain_http() -> None:
+    """A target (or a redirect) to http://raw.githubusercontent.com must not carry the
+    token in clear text; a redirect from https to http is refused."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/downgrade.yaml"):
+            return httpx.Response(302, headers={"location": "http://raw.githubusercontent.com/x"})
+        return httpx.Response(200, text="a: 1\n")
+
+    client = httpx.Client(transport=httpx.MockTransport(handle))
+    raw = "raw.githubusercontent.com/acme/cat/main"
+    with DescriptorReader([f"https://{raw}/c.yaml"], token=TOKEN, client=client) as reader:
+        reader.read(f"http://{raw}/plain.yaml")
+        with pytest.raises(DescriptorError, match="https to plain http"):
+            reader.read(f"https://{raw}/downgrade.yaml")
+    plain, downgrade = seen
+    assert "authorization" not in plain.headers
+    assert downgrade.headers["authorization"] == f"token {TOKEN}"  # https: sent
+    assert len(seen) == 2  # the http hop was never made

@@ -231,14 +231,17 @@ class DescriptorReader:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_host(current, url)
             headers = {}
-            if self._token and _host(current) in GITHUB_HOSTS:
+            if self._token and _host(current) in GITHUB_HOSTS and current.startswith("https://"):
                 headers["Authorization"] = f"token {self._token}"
             try:
                 with self._http().stream(
                     "GET", current, headers=headers, follow_redirects=False, timeout=TIMEOUT
                 ) as response:
                     if response.is_redirect and "location" in response.headers:
-                        current = urljoin(current, response.headers["location"])
+                        target = urljoin(current, response.headers["location"])
+                        if current.startswith("https://") and not target.startswith("https://"):
+                            raise DescriptorError(f"{url}: redirected from https to plain http")
+                        current = target
                         continue
                     return self._body(url, response)
             except httpx.HTTPError as e:

@@ -26,7 +26,7 @@ Response = tuple[int, str, bytes]
 
 def render(views: list[EntityView]) -> bytes:
     entities = export_catalog(body_of(v) for v in views if v.spec is not None)
-    return dump_all(entities).encode()
+    return dump_all(entities, fast=True).encode()
 
 
 class CatalogExport:
@@ -68,7 +68,10 @@ class CatalogExport:
         loop = self._loop
         if loop is None:
             return 503, "text/plain", b"the catalog is not loaded (starting, or a standby)\n"
-        future = asyncio.run_coroutine_threadsafe(self.document(), loop)
+        try:
+            future = asyncio.run_coroutine_threadsafe(self.document(), loop)
+        except RuntimeError:  # the loop closed as the operator stopped
+            return 503, "text/plain", b"the operator is stopping\n"
         try:
             body = future.result(self._timeout)
         except (FutureTimeout, RuntimeError):

@@ -9,11 +9,13 @@ form. A field Portico does not have is reported, never silently dropped.
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from portico.domain.backstage.context import ImportContext
 from portico.domain.backstage.metadata import Converted, convert_metadata
 from portico.domain.backstage.source import Descriptor, Problem
 from portico.domain.refs import InvalidRef
-from portico.models.kinds import GROUP, VERSION
+from portico.models.kinds import GROUP, VERSION, kind_info
 
 LIFECYCLES = ("experimental", "production", "deprecated")
 API_TYPES = ("openapi", "asyncapi", "graphql", "grpc")
@@ -100,11 +102,20 @@ def convert_entity(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Enti
         return out
     known = {f.name for f in FIELDS[kind]}
     out.dropped = [f"spec.{k}" for k in raw if k not in known]
+    full = {**spec, **converted.spec}
+    try:
+        kind_info(KIND_NAMES[kind]).spec.model_validate(full)
+    except ValidationError as e:  # Portico's limits (lengths, list sizes, URL form)
+        for error in e.errors():
+            loc = [str(p) for p in error["loc"]]
+            where = "metadata" if loc and loc[0] in converted.spec else "spec"
+            _problem(desc, converted, ".".join([where, *loc]), str(error["msg"]))
+        return out
     out.manifest = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": KIND_NAMES[kind],
         "metadata": converted.metadata,
-        "spec": {**spec, **converted.spec},
+        "spec": full,
     }
     return out
 

@@ -18,7 +18,12 @@ from pydantic import ValidationError
 from portico.domain.alerts import ALERT_ANNOTATION
 from portico.domain.argocd import APP_NAME_ANNOTATION
 from portico.domain.backstage.entities import FIELDS
-from portico.domain.backstage.names import ORIGINAL_NAME, ORIGINAL_NAMESPACE
+from portico.domain.backstage.names import (
+    DEFAULT_NAMESPACE,
+    ORIGINAL_NAME,
+    ORIGINAL_NAMESPACE,
+    kube_name,
+)
 from portico.domain.dashboards import component_tag
 from portico.domain.delivery import PROJECT_SLUG_ANNOTATION, repository_url
 from portico.domain.entity import KUBERNETES_ID, KUBERNETES_NAMESPACE, kubernetes_target
@@ -43,31 +48,53 @@ _GITHUB = re.compile(r"^https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$")
 
 
 class _Identities:
-    """Kubernetes identity -> Backstage identity, from the annotations import wrote."""
+    """Kubernetes identity -> Backstage identity, from the annotations import wrote.
+
+    They are trusted only as import writes them: an original name that `kube_name` maps to
+    this object's name, and an original namespace `default` (the only one `-n` moves). Two
+    objects that would come back as one Backstage entity (two teams' imports of the same
+    catalog) are not merged: the second keeps its Kubernetes identity.
+    """
 
     def __init__(self, objects: list[Mapping[str, Any]]) -> None:
         self.names: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.namespaces: dict[str, str] = {}
-        for obj in objects:
-            meta = obj.get("metadata") or {}
-            notes = meta.get("annotations") or {}
-            ns, name = meta.get("namespace", "default"), meta.get("name", "")
+        taken: set[tuple[str, str, str]] = set()
+        for obj in sorted(objects, key=_identity):
+            kind, ns, name = _identity(obj)
+            notes = (obj.get("metadata") or {}).get("annotations") or {}
             original_ns = notes.get(ORIGINAL_NAMESPACE, ns)
+            if original_ns not in (ns, DEFAULT_NAMESPACE):
+                original_ns = ns
+            original = notes.get(ORIGINAL_NAME, name)
+            if kube_name(original) != name:
+                original = name
+            if (kind, original_ns, original.lower()) in taken:
+                original_ns, original = ns, name
+            taken.add((kind, original_ns, original.lower()))
             self.namespaces.setdefault(ns, original_ns)
-            kind = KINDS.get(str(obj.get("kind")), "")
-            self.names[(kind, ns, name)] = (original_ns, notes.get(ORIGINAL_NAME, name))
+            self.names[(kind, ns, name)] = (original_ns, original)
 
     def of(self, key: EntityKey) -> tuple[str, str]:
         found = self.names.get((key.kind, key.namespace, key.name))
         return found or (self.namespaces.get(key.namespace, key.namespace), key.name)
 
 
-def export_catalog(objects: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _identity(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return KINDS.get(str(obj.get("kind")), ""), meta.get("namespace", "default"), meta["name"]
+
+
+def export_catalog(
+    objects: Iterable[Mapping[str, Any]], namespace: str | None = None
+) -> list[dict[str, Any]]:
     """Backstage entities for the Components, APIs and Systems among `objects` (Kubernetes
-    objects as the API server returns them), sorted by kind, namespace and name."""
+    objects as the API server returns them), sorted by kind, namespace and name; only those
+    in Kubernetes namespace `namespace` if given (the others still map references)."""
     served = [o for o in objects if o.get("kind") in KINDS and isinstance(o.get("spec"), dict)]
     ids = _Identities(served)
-    entities = [_entity(obj, ids) for obj in served]
+    chosen = [o for o in served if namespace is None or _identity(o)[1] == namespace]
+    entities = [_entity(obj, ids) for obj in chosen]
     order = {"System": 0, "API": 1, "Component": 2}
     entities.sort(
         key=lambda e: (order[e["kind"]], e["metadata"]["namespace"], e["metadata"]["name"])

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portico.domain.backstage.context import ImportContext
-from portico.domain.backstage.entities import FIELDS, convert_entity
+from portico.domain.backstage.entities import FIELDS, KIND_NAMES, convert_entity
 from portico.domain.backstage.metadata import entity_label
 from portico.domain.backstage.names import DEFAULT_NAMESPACE
 from portico.domain.backstage.source import Descriptor, Problem, SkeletonReader
@@ -15,6 +15,7 @@ from portico.domain.refs import SERVED_KINDS
 # Kinds Portico does not serve: an import keeps references to them, and lists them.
 REFERENCE_ONLY = frozenset({"group", "user", "resource", "domain"})
 TEMPLATE_API = "scaffolder.backstage.io/v1beta3"
+ENTITY_APIS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
 
 
 @dataclass
@@ -32,6 +33,10 @@ def import_descriptors(
     descriptors: list[Descriptor], ctx: ImportContext, read_skeleton: SkeletonReader
 ) -> ImportResult:
     result = ImportResult()
+    clash = _namespace_clash(descriptors, ctx)
+    if clash is not None:
+        result.problems.append(clash)
+        return result
     seen: dict[tuple[str, str, str], str] = {}
     references: list[tuple[str, str, str]] = []  # (entity, field, target key)
     failed: set[tuple[str, str, str]] = set()
@@ -40,6 +45,10 @@ def import_descriptors(
         label = entity_label(desc.entity, index)
         if kind in REFERENCE_ONLY:
             result.reference_only.append(label)
+            continue
+        wrong = _envelope(desc.entity, kind)
+        if wrong is not None:
+            result.problems.append(Problem(desc.source, label, *wrong))
             continue
         if kind == "template" and desc.entity.get("apiVersion") == TEMPLATE_API:
             conversion = convert_template(desc, ctx, read_skeleton, index)
@@ -87,6 +96,36 @@ def import_descriptors(
         elif kind in SERVED_KINDS and (kind, ns, name) not in imported:
             result.dangling.append(f"{label}: {path} -> {target}")
     return result
+
+
+def _envelope(entity: dict[str, Any], kind: str) -> tuple[str, str] | None:
+    """Backstage's kinds are case-sensitive and versioned: (field, message) if this is not one
+    Portico converts as written."""
+    if kind not in KIND_NAMES or kind == "template":
+        return None
+    if entity.get("kind") != KIND_NAMES[kind]:
+        return "kind", f"{entity.get('kind')!r}: Backstage's kind is {KIND_NAMES[kind]!r}"
+    if entity.get("apiVersion") not in ENTITY_APIS:
+        return "apiVersion", f"{entity.get('apiVersion')!r} is not one of {', '.join(ENTITY_APIS)}"
+    return None
+
+
+def _namespace_clash(descriptors: list[Descriptor], ctx: ImportContext) -> Problem | None:
+    """`-n NS` moves Backstage's `default` namespace into NS; if the input also has entities in
+    a Backstage namespace NS, the two would merge and export could not tell them apart."""
+    if ctx.namespace == DEFAULT_NAMESPACE:
+        return None
+    for desc in descriptors:
+        meta = desc.entity.get("metadata")
+        if isinstance(meta, dict) and meta.get("namespace") == ctx.namespace:
+            return Problem(
+                desc.source,
+                entity_label(desc.entity, 0),
+                "metadata.namespace",
+                f"-n {ctx.namespace} would merge Backstage's default namespace into this "
+                "entity's namespace of the same name; choose another -n",
+            )
+    return None
 
 
 def summary(result: ImportResult) -> str:

@@ -35,6 +35,7 @@ BACKSTAGE_BOOKKEEPING = frozenset(
     }
 )
 LINK_FIELDS = ("url", "title", "icon", "type")
+MAPPING_PREFIX = "portico.dev/backstage-"
 
 
 @dataclass
@@ -90,6 +91,8 @@ def convert_metadata(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Co
     labels = _strings(meta, "labels", is_label_key, is_label_value, problem)
     for key in BACKSTAGE_BOOKKEEPING:
         annotations.pop(key, None)
+    for key in [k for k in annotations if k.startswith(MAPPING_PREFIX)]:
+        del annotations[key]  # only import writes these (export trusts them)
     if kname != out.name:
         annotations[ORIGINAL_NAME] = out.name
     if kns != out.namespace:

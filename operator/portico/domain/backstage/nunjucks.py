@@ -262,8 +262,12 @@ def convert_text(text: str, names: Names, var_start: str = VAR_START) -> str:
             closing = re.compile(r"\{%[-+]?\s*end" + word + r"\s*-?%\}").search(text, pos)
             if closing is None:
                 raise Untranslatable(f"`{{% {word} %}}` is not closed")
-            out += ["{%" + lead + " raw " + trail + "%}", text[pos : closing.start()]]
-            out.append(closing[0].replace("endverbatim", "endraw"))
+            content = text[pos : closing.start()]
+            if re.search(r"\{%[-+]?\s*endraw", content):  # would end the raw block early
+                out.append(re.sub(r"\{[{%#]", lambda m: "{{ '" + m[0] + "' }}", content))
+            else:
+                out += ["{%" + lead + " raw " + trail + "%}", content]
+                out.append(closing[0].replace("endverbatim", "endraw"))
             pos = closing.end()
         elif m[0] == "{%":
             out.append("{%" + lead + translate(core, names) + trail + "%}")

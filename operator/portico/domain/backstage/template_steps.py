@@ -93,7 +93,16 @@ def _step_names(inputs: Mapping[str, Any], params: Names, at: str, problem: Repo
     written |= {"true": "lower", "false": "lower"}
     written |= {e: 'join(",")' for e in mapping.values() if e.startswith("[")}
     root = "cookiecutter" if inputs.get("cookiecutterCompat") is True else "values"
-    return Names(root, lookup, {k: written[e] for k, e in mapping.items() if e in written})
+    # Portico's render also has `component` and `template`; Backstage's skeleton has neither,
+    # and renders them empty, so a skeleton naming them is not converted silently.
+    portico_only = {
+        name: "not in Backstage's skeleton context (Backstage renders it empty)"
+        for name in ("component", "template")
+        if name != root
+    }
+    return Names(
+        root, lookup, {k: written[e] for k, e in mapping.items() if e in written}, portico_only
+    )
 
 
 def fetch_files(
