@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         from portico.reconcilers.backstage_export import PATH, CatalogExport
 
-        memo.backstage = CatalogExport()
+        memo.backstage = CatalogExport(paused=kopf_gate.operator_paused)
     if port:
         from portico.metrics import serve
 

@@ -22,6 +22,7 @@ import hashlib
 import importlib.metadata
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 
 from kopf._cogs.aiokits import aiotoggles
@@ -61,6 +62,8 @@ class CountingToggleSet(aiotoggles.ToggleSet):
     def __init__(self, fn: Callable[[Iterable[bool]], bool]) -> None:
         super().__init__(fn)
         self._on = 0  # how many toggles in the set are on
+        if fn is any:  # kopf makes one per run: `operator_paused` (running.py)
+            _pause_sets.append(weakref.ref(self))
 
     def is_on(self) -> bool:
         if self._fn is all:
@@ -95,6 +98,16 @@ class CountingToggleSet(aiotoggles.ToggleSet):
     def _notify_on_flip(self, before: bool) -> None:
         if self.is_on() != before or self._fn not in (all, any):
             self._condition.notify_all()
+
+
+_pause_sets: list["weakref.ref[CountingToggleSet]"] = []
+
+
+def operator_paused() -> bool | None:
+    """Whether kopf has paused this operator (a standby replica under peering), or None if
+    that cannot be known (kopf's own ToggleSet is in use). Call on the event loop."""
+    live = [s for s in (ref() for ref in _pause_sets) if s is not None]
+    return live[-1].is_on() if live else None
 
 
 def kopf_version() -> str:

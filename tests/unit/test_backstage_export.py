@@ -225,3 +225,29 @@ async def test_the_endpoint_serves_the_export_and_503_until_the_catalog_is_loade
     export.detach()
     code, _ = await asyncio.to_thread(_get, url)
     assert code == 503  # the operator stopped: nothing stale is served
+
+
+async def test_a_standby_replica_answers_503_not_its_stale_catalog(port: int) -> None:
+    paused = {"now": False}
+    export = CatalogExport(ttl=60, paused=lambda: paused["now"])
+    serve(port, {PATH: export.respond})
+    export.attach(_Graph([view_from_body("Component", component())]))
+    url = f"http://127.0.0.1:{port}{PATH}"
+    code, _ = await asyncio.to_thread(_get, url)
+    assert code == 200  # active, and now cached for 60 s
+    paused["now"] = True  # kopf's peering froze this replica
+    code, body = await asyncio.to_thread(_get, url)
+    assert code == 503
+    assert b"standby" in body
+
+
+async def test_kopf_s_pause_toggle_is_what_says_standby() -> None:
+    from portico.kopf_gate import CountingToggleSet, operator_paused
+
+    paused = CountingToggleSet(any)  # as kopf's running.py makes `operator_paused`
+    assert operator_paused() is False
+    toggle = await paused.make_toggle(False, name="peering")
+    await toggle.turn_to(True)
+    assert operator_paused() is True
+    await toggle.turn_to(False)
+    assert operator_paused() is False

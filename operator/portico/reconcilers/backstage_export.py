@@ -4,9 +4,10 @@ Read-only and off by default (`PORTICO_BACKSTAGE_EXPORT=true`). The document is 
 the engine's in-memory catalog, so serving it costs the API server nothing. It is rebuilt at
 most once per `ttl` seconds, whatever the number of readers (30 s; a build is 2 s of CPU for
 11,200 entities, bench/backstage_export.py), and the conversion runs in a worker thread,
-not on the event loop. Until the catalog is loaded (at start, or on a standby
-replica, which loads nothing) the answer is 503: Backstage keeps what it read last when a
-refresh fails, whereas an empty document would make it delete every entity.
+not on the event loop. Until the catalog is loaded, and while kopf's peering keeps this
+replica a standby (its indexes stop with its watches), the answer is 503: Backstage keeps
+what it read last when a refresh fails, whereas an empty or stale document would make it
+delete or resurrect entities.
 """
 
 import asyncio
@@ -33,8 +34,13 @@ class CatalogExport:
     """Made before the operator starts (the HTTP server needs it), attached to the running
     engine at startup and detached at cleanup."""
 
-    def __init__(self, ttl: float = 30.0, timeout: float = 30.0) -> None:
-        self._ttl, self._timeout = ttl, timeout
+    def __init__(
+        self,
+        ttl: float = 30.0,
+        timeout: float = 30.0,
+        paused: Callable[[], bool | None] = lambda: None,
+    ) -> None:
+        self._ttl, self._timeout, self._paused = ttl, timeout, paused
         self._loop: asyncio.AbstractEventLoop | None = None
         self._views: Callable[[], list[EntityView] | None] | None = None
         self._cached: tuple[float, bytes] | None = None
@@ -51,6 +57,9 @@ class CatalogExport:
 
     async def document(self) -> bytes | None:
         if self._views is None or self._lock is None:
+            return None
+        if self._paused():  # a standby: its indexes stopped with its watches
+            self._cached = None
             return None
         async with self._lock:
             now = time.monotonic()
@@ -78,7 +87,7 @@ class CatalogExport:
             future.cancel()
             return 503, "text/plain", b"the catalog export timed out\n"
         if body is None:
-            return 503, "text/plain", b"the catalog is not loaded yet\n"
+            return 503, "text/plain", b"the catalog is not loaded, or this replica is a standby\n"
         return 200, CONTENT_TYPE, body
 
 
