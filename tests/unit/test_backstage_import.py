@@ -210,3 +210,17 @@ def test_kinds_are_case_sensitive_as_in_backstage(tmp_path: Path) -> None:
         tmp_path, COMPONENT.format(extra="").replace("kind: Component", "kind: component")
     )
     assert [(p.field, p.entity) for p in result.problems] == [("kind", "component:default/svc")]
+
+
+def test_a_reference_outside_the_import_exports_as_backstage_wrote_it(tmp_path: Path) -> None:
+    """Only checkout is imported; its System and dependency live elsewhere in Backstage."""
+    text = COMPONENT.format(extra="").replace(
+        "owner: team-a}", "owner: team-a, system: My_Sys, dependsOn: [component:other/Big_One]}"
+    )
+    result = _one(tmp_path, text, namespace="team-a")
+    [manifest] = result.manifests
+    assert manifest["spec"]["system"] == kube_name("My_Sys")
+    [entity] = export_catalog(result.manifests)
+    assert entity["spec"]["system"] == "My_Sys"
+    assert entity["spec"]["dependsOn"] == ["component:other/Big_One"]
+    assert "portico.dev/backstage-refs" not in entity["metadata"].get("annotations", {})

@@ -6,6 +6,7 @@ for `dependsOn`), then mapped as `ImportContext.ref` says, and written back in t
 form. A field Portico does not have is reported, never silently dropped.
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from portico.domain.backstage.context import ImportContext
 from portico.domain.backstage.metadata import Converted, convert_metadata
+from portico.domain.backstage.names import ORIGINAL_REFS
 from portico.domain.backstage.source import Descriptor, Problem
 from portico.domain.refs import InvalidRef
 from portico.models.kinds import GROUP, VERSION, kind_info
@@ -78,6 +80,7 @@ def convert_entity(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Enti
         _problem(desc, converted, "spec", "required: an object")
         return out
     spec: dict[str, Any] = {}
+    originals: dict[str, str] = {}  # Portico reference -> the Backstage one it was mapped from
     for f in FIELDS[kind]:
         value = raw.get(f.name)
         if value is None or value == []:
@@ -85,7 +88,7 @@ def convert_entity(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Enti
                 _problem(desc, converted, f"spec.{f.name}", "required")
             continue
         if f.is_ref:
-            mapped = _refs(desc, converted, ctx, f, value, out.references)
+            mapped = _refs(desc, converted, ctx, f, value, out.references, originals)
             if mapped is not None:
                 spec[f.name] = mapped
         elif isinstance(value, str) and value.strip():
@@ -111,6 +114,9 @@ def convert_entity(desc: Descriptor, ctx: ImportContext, index: int = 0) -> Enti
             where = "metadata" if loc and loc[0] in converted.spec else "spec"
             _problem(desc, converted, ".".join([where, *loc]), str(error["msg"]))
         return out
+    if originals:
+        notes = converted.metadata.setdefault("annotations", {})
+        notes[ORIGINAL_REFS] = json.dumps(originals, sort_keys=True, separators=(",", ":"))
     out.manifest = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": KIND_NAMES[kind],
@@ -127,6 +133,7 @@ def _refs(
     f: Field,
     value: Any,
     references: list[tuple[str, str]],
+    originals: dict[str, str],
 ) -> str | list[str] | None:
     namespace = converted.metadata["namespace"]
     items = value if f.many else [value]
@@ -147,7 +154,10 @@ def _refs(
         references.append((path, str(key)))
         # An owner's kind is always written: Portico's owner rule asks for group: or user:.
         default = None if f.name == "owner" else f.ref_kind
-        out.append(ctx.ref_string(key, default_kind=default, namespace=namespace))
+        text = ctx.ref_string(key, default_kind=default, namespace=namespace)
+        if key.name != item.rpartition("/")[2].rpartition(":")[2]:
+            originals[text] = item  # a mapped name: export writes the original back
+        out.append(text)
     return out if f.many else (out[0] if out else None)
 
 

@@ -9,6 +9,7 @@ and `portico.dev/health`; an annotation the user set is never overwritten. Templ
 exported: a Portico Template has no scaffolder steps for Backstage to run.
 """
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from portico.domain.backstage.names import (
     DEFAULT_NAMESPACE,
     ORIGINAL_NAME,
     ORIGINAL_NAMESPACE,
+    ORIGINAL_REFS,
     kube_name,
 )
 from portico.domain.dashboards import component_tag
@@ -126,6 +128,7 @@ def _entity(obj: Mapping[str, Any], ids: _Identities) -> dict[str, Any]:
         metadata["tags"] = list(spec["tags"])
     if spec.get("links"):
         metadata["links"] = [dict(link) for link in spec["links"]]
+    originals = _originals((meta.get("annotations") or {}).get(ORIGINAL_REFS))
     out_spec: dict[str, Any] = {}
     for f in FIELDS[kind]:
         value = spec.get(f.name)
@@ -137,11 +140,33 @@ def _entity(obj: Mapping[str, Any], ids: _Identities) -> dict[str, Any]:
         # Portico defaults dependsOn to component:, Backstage to nothing (a kind is written).
         read_kind = f.ref_kind or "component"
         refs = [
-            _ref_back(r, read_kind, f.ref_kind, ns, b_ns, ids)
+            originals[r]
+            if r in originals and _outside(r, read_kind, ns, ids)
+            else _ref_back(r, read_kind, f.ref_kind, ns, b_ns, ids)
             for r in (value if f.many else [value])
         ]
         out_spec[f.name] = refs if f.many else refs[0]
     return {"apiVersion": API_VERSION, "kind": kind_name, "metadata": metadata, "spec": out_spec}
+
+
+def _originals(raw: str | None) -> dict[str, str]:
+    """The Backstage references an import mapped (ORIGINAL_REFS); {} if absent or malformed."""
+    try:
+        found = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _outside(ref: str, read_kind: str, ns: str, ids: _Identities) -> bool:
+    """Whether `ref` names no object being exported (so its original form is all we have)."""
+    try:
+        key = parse_ref(ref, default_kind=read_kind, default_namespace=ns)
+    except InvalidRef:
+        return True
+    return (key.kind, key.namespace, key.name) not in ids.names
 
 
 def _ref_back(

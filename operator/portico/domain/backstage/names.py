@@ -15,6 +15,9 @@ import re
 
 ORIGINAL_NAME = "portico.dev/backstage-name"
 ORIGINAL_NAMESPACE = "portico.dev/backstage-namespace"
+# JSON: {Portico reference: the Backstage reference it was mapped from}, where a name changed,
+# so that a reference to an entity outside the catalog still exports as Backstage wrote it.
+ORIGINAL_REFS = "portico.dev/backstage-refs"
 DEFAULT_NAMESPACE = "default"
 
 NAME_MAX = 63
