@@ -394,3 +394,17 @@ def test_the_token_never_travels_over_plain_http() -> None:
     assert "authorization" not in plain.headers
     assert downgrade.headers["authorization"] == f"token {TOKEN}"  # https: sent
     assert len(seen) == 2  # the http hop was never made
+
+
+def test_globs_and_reads_are_bounded(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "c.yaml").write_text("x" * 600)
+    (tmp_path / "b.yaml").write_text("x" * 600)
+    root = str(tmp_path / "catalog-info.yaml")
+    with DescriptorReader([root], max_tree_bytes=1000) as reader:
+        with pytest.raises(DescriptorError, match="at most one"):
+            reader.expand(str(tmp_path / "**" / "**" / "c.yaml"))
+        assert reader.expand(str(tmp_path / "**" / "c.yaml")) == [str(tmp_path / "a" / "c.yaml")]
+        reader.read(str(tmp_path / "b.yaml"))
+        with pytest.raises(DescriptorError, match="more than 1000 bytes"):
+            reader.read(str(tmp_path / "a" / "c.yaml"))

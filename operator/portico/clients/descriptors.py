@@ -73,6 +73,7 @@ class DescriptorReader:
             max_tree_bytes,
         )
         self._reads = 0
+        self._bytes = 0  # read so far, against max_tree_bytes (the whole import's budget too)
         self.allow_hosts = [_host(h) if "://" in h else h.lower() for h in allow_hosts]
         self.roots: list[str] = []
         for location in inputs:
@@ -131,6 +132,8 @@ class DescriptorReader:
             return [location]
         prefix = _fixed_prefix(location)
         pattern = os.path.relpath(location, prefix)
+        if pattern.count("**") > 1:  # each more `**` multiplies the walk
+            raise DescriptorError(f"{location}: at most one ** in a glob")
         found = islice(Path(prefix).glob(pattern), self.max_files + 1)
         matches = sorted(str(p) for p in found if p.is_file())
         if len(matches) > self.max_files:
@@ -142,6 +145,11 @@ class DescriptorReader:
         if self._reads > self.max_files:
             raise DescriptorError(f"{location}: not read, more than {self.max_files} files read")
         data = self._fetch(location) if is_url(location) else self._read_file(location)
+        self._bytes += len(data)
+        if self._bytes > self.max_tree_bytes:
+            raise DescriptorError(
+                f"{location}: not read, the import has read more than {self.max_tree_bytes} bytes"
+            )
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:
