@@ -46,6 +46,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "argocd",
         "repository",
         "grafana",
+        "links",
     ),
     "api": (
         "observedGeneration",

@@ -204,6 +204,11 @@ class ComponentStatus(StatusBase):
     repository: Repository | None = None
     argocd: ArgoCDStatus | None = None
     grafana: GrafanaStatus | None = None
+    links: list[Link] = Field(
+        default_factory=list,
+        description="What Portico derived: docs (backstage.io/techdocs-ref, resolved against "
+        "the repository) and the dashboard (Portico's, or grafana/overview-dashboard).",
+    )
 
 
 COMPONENT_RULES = [

@@ -44,6 +44,7 @@ from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import announce_health, post_event
 from portico.reconcilers.github_access import GitHubAccess
 from portico.reconcilers.graph import IndexGraph
+from portico.reconcilers.links import LinksStep
 from portico.reconcilers.own_writes import OwnWrites
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
@@ -106,7 +107,7 @@ class CatalogEngine:
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
         # Steps as data: what each kind's reconcile does, in order (reconcilers/steps.py).
         self.steps: dict[str, tuple[Step, ...]] = {
-            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd),
+            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd, LinksStep()),
             "template": (self.templates,),
         }
         self.alerts: AlertPoller | None = None
