@@ -615,3 +615,46 @@ def test_a_restarted_operator_rewrites_no_component_that_deploys(
 def _columns(kubectl: Kubectl, namespace: str, name: str, health: str, sync: str) -> None:
     row = kubectl.run("get", "component", name, "-n", namespace, "--no-headers")
     assert row.stdout.split()[4:6] == [health, sync], row.stdout
+
+
+@pytest.mark.usefixtures("argocd")
+def test_an_application_deleted_by_hand_is_recreated_and_an_event_says_so(
+    kubectl: Kubectl, namespace: str
+) -> None:
+    kubectl.apply(component("orphaned"), namespace)
+    app_name = application(namespace, "orphaned")
+    eventually(lambda: _exists(kubectl, app_name), timeout=30)
+    first = kubectl.get("application", app_name, "argocd")
+    assert first is not None
+
+    def recorded() -> None:  # the Component's status names its Application
+        got = kubectl.get("component", "orphaned", namespace)
+        assert got is not None
+        assert got["status"].get("argocd", {}).get("application") == f"argocd/{app_name}"
+
+    eventually(recorded, timeout=20)
+    kubectl.run("delete", "application", app_name, "-n", "argocd", "--wait=false")
+    # No Argo CD controller here to finish its resources finalizer: play it.
+    kubectl.run(
+        "patch", "application", app_name, "-n", "argocd", "--type=merge",
+        "-p", '{"metadata": {"finalizers": null}}', check=False,
+    )  # fmt: skip
+
+    def recreated() -> None:
+        again = kubectl.get("application", app_name, "argocd")
+        assert again is not None
+        assert again["metadata"]["uid"] != first["metadata"]["uid"]
+
+    eventually(recreated, timeout=30)
+
+    def announced() -> None:
+        listed = kubectl.run(
+            "get", "events.events.k8s.io", "-n", namespace, "-o", "json",
+            "--field-selector", "reason=ApplicationRecreated",
+        )  # fmt: skip
+        events = json.loads(listed.stdout)["items"]
+        assert [e["regarding"]["name"] for e in events] == ["orphaned"]
+        assert events[0]["type"] == "Warning"
+        assert f"argocd/{app_name} was deleted outside Portico" in events[0]["note"]
+
+    eventually(announced, timeout=10)

@@ -57,3 +57,21 @@ def health_event(
         now=now,
         instance=instance,
     )
+
+
+def application_recreated_event(
+    key: EntityKey, uid: str, application: str, *, now: str, instance: str
+) -> dict[str, Any]:
+    """An Application someone deleted by hand, put back: a Warning, since whoever deleted it
+    probably expected it to stay gone (the way to stop deploying is the Component's spec)."""
+    return entity_event(
+        key,
+        uid,
+        reason="ApplicationRecreated",
+        note=f"Application {application} was deleted outside Portico; Portico recreated it "
+        "(to stop deploying, remove spec.deploy.argocd or set spec.deploy: {})",
+        warning=True,
+        action="Deploy",
+        now=now,
+        instance=instance,
+    )

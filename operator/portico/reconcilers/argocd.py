@@ -11,6 +11,7 @@ owns already matches.
 
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,12 +37,14 @@ from portico.domain.delivery import (
     repository_url,
 )
 from portico.domain.entity import EntityView
+from portico.domain.events import application_recreated_event
 from portico.domain.refs import EntityKey
 from portico.domain.templates import template_key
 from portico.domain.tenancy import Refusal, tenant_for
 from portico.errors import Conflict, ExternalError, NotFound, TransientError
 from portico.models.component import ComponentSpec
 from portico.models.config import OperatorConfig
+from portico.reconcilers.events import post_event
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.steps import StepContext
 
@@ -103,9 +106,15 @@ class ArgoCDStep:
 
     def __init__(self, kube: KubeClient) -> None:
         self._kube = kube
+        self.instance = socket.gethostname()
         self._installed = False
         self._applied: dict[tuple[str, str], dict[str, Any]] = {}
         self._projects: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def forget_applied(self, namespace: str, name: str) -> None:
+        """The Application was deleted (by hand, or by Argo CD): applying the same plan
+        again is no longer a no-op."""
+        self._applied.pop((namespace, name), None)
 
     def forget_installed(self) -> None:
         """Argo CD's CRD changed (installed, removed, reinstalled): what Portico applied may
@@ -192,6 +201,8 @@ class ArgoCDStep:
                 ),
                 (namespace, name),
             )
+        recorded = (view.status.get("argocd") or {}).get("application")
+        recreating = live is None and recorded == f"{namespace}/{name}"
         if needs_apply(plan, live) and not (
             live is None and self._applied.get((namespace, name)) == plan
         ):
@@ -215,6 +226,12 @@ class ArgoCDStep:
                 return DeployOutcome(cond(DEPLOYED, False, "ApplyFailed", str(e)), None, 60.0)
             self._applied[(namespace, name)] = plan
             log.info("%s: applied Application %s/%s", key, namespace, name)
+            if recreating:
+                event = application_recreated_event(
+                    key, view.uid, f"{namespace}/{name}", now=now, instance=self.instance
+                )
+                log.warning("%s: %s", key, event["note"])
+                await post_event(self._kube, event, f"the recreation event of {key}")
         # Looked at again when no Argo CD controller has acted on it for a while, so that its
         # health signal says so (domain/argocd_waits.py) without waiting for another event.
         _, look_again = unreconciled(live, now, config.argocd.unresponsive_seconds)

@@ -175,6 +175,8 @@ class CatalogEngine:
             self.graph.workload_index.load(self.graph.indexed_workloads())
 
     def _application_changed(self, before: AppView | None, after: AppView | None) -> None:
+        if before is not None and after is None:  # deleted: the next apply is not a no-op
+            self.argocd.forget_applied(before.namespace, before.name)
         for app in (before, after):
             if app is not None:
                 self.observe_application(app)
