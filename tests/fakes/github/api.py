@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
-from fakes.github import branches, contents, git_data, merging, pulls, repos, topics, users
+from fakes.github import (
+    actions,
+    branches,
+    contents,
+    git_data,
+    merging,
+    pulls,
+    repos,
+    topics,
+    users,
+)
 from fakes.github.errors import ApiError, Json, not_found, read_only
 from fakes.github.git import Git
 from fakes.github.ratelimit import RateLimit
@@ -29,6 +39,7 @@ ROUTES: list[Route] = [
     *contents.routes.table,
     *pulls.routes.table,
     *merging.routes.table,
+    *actions.routes.table,
 ]
 
 
@@ -47,6 +58,8 @@ class GitHubApi:
         self.rate = RateLimit()
         self.next_repo_id = 100001
         self.next_pull_id = 500001
+        self.next_workflow_id = 7000001
+        self.next_run_id = 90000001
 
     # -- dispatch --------------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """The primary rate limit of the REST API's core resource, as GitHub reports it in the
-``X-RateLimit-*`` headers of every response and in ``GET /rate_limit``."""
+``X-RateLimit-*`` headers of every response and in ``GET /rate_limit``. Every authenticated
+request but ``GET /rate_limit`` spends one request of it, except a conditional request answered
+``304 Not Modified``, which GitHub does not count (the server gives it back with :meth:`refund`,
+see :mod:`fakes.github.conditional`)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,12 @@ class RateLimit:
                 return False
             self.remaining -= 1
             return True
+
+    def refund(self) -> None:
+        """Give back one spent request (a 304 is free). Never above the limit: a request spent
+        before the window reset is not owed to the new window."""
+        with self._lock:
+            self.remaining = min(self.remaining + 1, self.limit)
 
     def set(self, remaining: int, reset_at: float, limit: int | None = None) -> None:
         with self._lock:

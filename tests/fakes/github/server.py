@@ -1,6 +1,7 @@
 """The HTTP side and the public test API: :class:`FakeGitHub` serves :class:`GitHubApi` on
-``127.0.0.1`` (token auth, rate-limit headers, injected faults, the record of calls) and offers
-helpers for tests."""
+``127.0.0.1`` (token auth, rate-limit headers, conditional requests, injected faults, the record
+of calls) and offers helpers for tests (those for GitHub Actions come from
+:class:`fakes.github.runner.ActionsRunner`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from fakes.github import conditional
 from fakes.github.api import GitHubApi
 from fakes.github.errors import RATE_LIMIT_DOCS_URL, ApiError, Json
 from fakes.github.faults import Fault
 from fakes.github.git import Git
 from fakes.github.routing import Response
+from fakes.github.runner import ActionsRunner
 from fakes.http import FakeServer, RecordsInternalErrors
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -38,7 +42,7 @@ class Call:
     at: float = field(default=0.0, compare=False)
 
 
-class FakeGitHub(RecordsInternalErrors):
+class FakeGitHub(RecordsInternalErrors, ActionsRunner):
     """A GitHub REST API on ``127.0.0.1`` backed by bare git repositories under ``root``.
 
     Use as a context manager (or ``start()``/``stop()``) and point PyGithub at ``base_url``::
@@ -68,6 +72,7 @@ class FakeGitHub(RecordsInternalErrors):
         self._faults_lock = threading.Lock()
         self._server: FakeServer | None = None
         self._api: GitHubApi | None = None
+        self._headers = conditional.RequestHeaders()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -75,6 +80,8 @@ class FakeGitHub(RecordsInternalErrors):
         if self._server is not None:
             return self
         self._server = FakeServer(self, "GitHub.com")
+        handler = self._server.RequestHandlerClass
+        self._server.RequestHandlerClass = conditional.capturing_headers(handler, self._headers)
         port = self._server.server_address[1]
         self._api = GitHubApi(f"http://127.0.0.1:{port}", self.root, self.user, self.orgs)
         self._server.serve_in_background(f"fake-github-{port}")
@@ -206,9 +213,18 @@ class FakeGitHub(RecordsInternalErrors):
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         try:
             response = self._respond(method, path, query, auth, raw_body)
+            payload = _encode(response.body)
+            if method == "GET" and response.status == 200:
+                if_none_match = self._headers.get("If-None-Match")
+                response = conditional.revalidate(response, payload, if_none_match)
+                if response.status == 304:
+                    payload = b""
+                    if _metered(path):
+                        self.api.rate.refund()  # a 304 does not count against the rate limit
         except Exception as exc:  # a bug in the fake: say so instead of hanging the client
             self.record_internal_error(method, raw_path, exc)
             response = Response(500, {"message": f"FakeGitHub internal error: {exc!r}"})
+            payload = _encode(response.body)
         with self._calls_lock:
             self.calls.append(Call(method, path, response.status, time.monotonic()))
         headers = {
@@ -220,7 +236,8 @@ class FakeGitHub(RecordsInternalErrors):
         overrides = {k.lower() for k in response.headers}
         headers = {k: v for k, v in headers.items() if k.lower() not in overrides}
         headers.update(response.headers)
-        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        if response.status == 304:  # no body, so nothing for Content-Type to describe
+            headers.pop("Content-Type", None)
         return response.status, headers, payload
 
     def _respond(
@@ -229,7 +246,7 @@ class FakeGitHub(RecordsInternalErrors):
         denied = self._check_auth(auth)
         if denied is not None:
             return _error(denied)
-        if path != "/rate_limit" and not self.api.rate.consume():
+        if _metered(path) and not self.api.rate.consume():
             return _error(self._rate_limited())
         fault = self._take_fault(method, path)
         if fault is not None and not fault.apply:
@@ -251,6 +268,15 @@ class FakeGitHub(RecordsInternalErrors):
     def _rate_limited(self) -> ApiError:
         message = f"API rate limit exceeded for user ID {self.api.user.id}."
         return ApiError(403, message, documentation_url=RATE_LIMIT_DOCS_URL)
+
+
+def _metered(path: str) -> bool:
+    """Whether a request to ``path`` counts against the rate limit (``/rate_limit`` is free)."""
+    return path != "/rate_limit"
+
+
+def _encode(body: Any) -> bytes:
+    return b"" if body is None else json.dumps(body).encode()
 
 
 def _parse_body(raw: bytes) -> Json:

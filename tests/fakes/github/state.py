@@ -1,5 +1,6 @@
-"""The fake's state besides git: accounts, repository metadata and pull requests. A
-repository's git data lives in its bare repository (see :mod:`fakes.github.git`)."""
+"""The fake's state besides git: accounts, repository metadata, pull requests, and GitHub
+Actions workflows and their runs. A repository's git data lives in its bare repository (see
+:mod:`fakes.github.git`)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ class Repo:
     protections: dict[str, Json] = field(default_factory=dict)
     pulls: dict[int, PullRequest] = field(default_factory=dict)
     next_number: int = 1  # issues and pull requests share one sequence of numbers
+    workflows: dict[int, Workflow] = field(default_factory=dict)
+    runs: dict[int, WorkflowRun] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -95,3 +98,45 @@ class PullRequest:
         squash or last rebased commit, or the base head a push made contain the head)."""
         self.state, self.merged_by, self.merge_commit_sha = "closed", by, commit
         self.merged_at = self.closed_at = self.updated_at = when
+
+
+@dataclass
+class Workflow:
+    """A GitHub Actions workflow: a file under ``.github/workflows/`` that a test registered
+    (the fake runs nothing; a test plays the runner, see :mod:`fakes.github.runner`)."""
+
+    id: int
+    name: str
+    path: str  # ".github/workflows/ci.yaml"
+    created_at: str
+    updated_at: str
+    state: str = "active"
+    next_run_number: int = 1
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class WorkflowRun:
+    """One run of a workflow, for one commit of one branch. ``run_attempt`` counts re-runs;
+    ``head_commit`` is the commit's "simple-commit" JSON, or None when the fake's repository
+    does not hold that commit."""
+
+    id: int
+    workflow_id: int
+    name: str
+    path: str
+    run_number: int
+    event: str
+    head_branch: str
+    head_sha: str
+    head_commit: Json | None
+    display_title: str
+    status: str
+    conclusion: str | None
+    created_at: str
+    updated_at: str
+    run_started_at: str
+    run_attempt: int = 1
