@@ -76,16 +76,7 @@ def argocd(kubectl: Kubectl) -> Iterator[None]:
     # Play Argo CD's controller for what is left: without it, Applications with the
     # resources finalizer would keep their Components (and test namespaces) forever.
     for name in kubectl.run("get", "applications", "-n", "argocd", "-o", "name").stdout.split():
-        kubectl.run(
-            "patch",
-            name,
-            "-n",
-            "argocd",
-            "--type=merge",
-            "-p",
-            '{"metadata": {"finalizers": null}}',
-            check=False,
-        )
+        _drop_finalizers(kubectl, name)
 
 
 def test_without_argo_cd_the_component_says_so_and_deletes_cleanly(
@@ -573,12 +564,17 @@ def _exists(kubectl: Kubectl, app_name: str) -> None:
     assert kubectl.get("application", app_name, "argocd") is not None, "no Application yet"
 
 
+def _drop_finalizers(kubectl: Kubectl, app: str) -> None:
+    """Play Argo CD's controller finishing its resources finalizer on `app` (kind/name)."""
+    kubectl.run(
+        "patch", app, "-n", "argocd", "--type=merge",
+        "-p", '{"metadata": {"finalizers": null}}', check=False,
+    )  # fmt: skip
+
+
 def _crd_gone(kubectl: Kubectl) -> None:
     for app in kubectl.run("get", "applications", "-A", "-o", "name", check=False).stdout.split():
-        kubectl.run(
-            "patch", app, "-n", "argocd", "--type=merge",
-            "-p", '{"metadata": {"finalizers": null}}', check=False,
-        )  # fmt: skip
+        _drop_finalizers(kubectl, app)
     found = kubectl.run("get", "crd", "applications.argoproj.io", check=False)
     assert found.returncode != 0, "Argo CD's Application CRD is still there"
 
@@ -634,11 +630,7 @@ def test_an_application_deleted_by_hand_is_recreated_and_an_event_says_so(
 
     eventually(recorded, timeout=20)
     kubectl.run("delete", "application", app_name, "-n", "argocd", "--wait=false")
-    # No Argo CD controller here to finish its resources finalizer: play it.
-    kubectl.run(
-        "patch", "application", app_name, "-n", "argocd", "--type=merge",
-        "-p", '{"metadata": {"finalizers": null}}', check=False,
-    )  # fmt: skip
+    _drop_finalizers(kubectl, f"application/{app_name}")  # no Argo CD controller here
 
     def recreated() -> None:
         again = kubectl.get("application", app_name, "argocd")

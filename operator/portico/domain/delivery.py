@@ -9,6 +9,7 @@ and source of each Application before it applies anything.
 """
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -130,6 +131,15 @@ def deletion_policy(settings: ArgoCD | None, app: AppView | None) -> str:
 
 
 PROJECT_SLUG_ANNOTATION = "github.com/project-slug"
+_GITHUB_REPOSITORY = re.compile(
+    r"https://github\.com/([A-Za-z0-9][-A-Za-z0-9]*)/([A-Za-z0-9._-]+?)(?:\.git)?/?"
+)
+
+
+def github_repository(url: str) -> tuple[str, str] | None:
+    """(owner, repo) of a https://github.com/<owner>/<repo>[.git] URL, else None."""
+    found = _GITHUB_REPOSITORY.fullmatch(url)
+    return (found[1], found[2]) if found else None
 
 
 def repository_url(

@@ -15,11 +15,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from portico.domain.delivery import github_repository
+
 TECHDOCS_REF = "backstage.io/techdocs-ref"
 OVERVIEW_DASHBOARD = "grafana/overview-dashboard"
-_GITHUB = re.compile(
-    r"https://github\.com/([A-Za-z0-9][-A-Za-z0-9]*)/([A-Za-z0-9._-]+?)(?:\.git)?/?"
-)
 _HTTP = re.compile(r"https?://[^\s/?#]+[^\s]*")
 
 
@@ -29,13 +28,13 @@ def docs_url(ref: str, repository: str | None, branch: str | None) -> str | None
         return target if _HTTP.fullmatch(target) else None
     if kind != "dir" or not repository:
         return None
-    github = _GITHUB.fullmatch(repository)
+    github = github_repository(repository)
     if github is None:
         return None
     path = posixpath.normpath(target or ".")
     if path.startswith(("/", "..")):
         return None
-    owner, repo = github.groups()
+    owner, repo = github
     tail = "" if path == "." else f"{path}/"
     return f"https://github.com/{owner}/{repo}/tree/{branch or 'HEAD'}/{tail}"
 

@@ -14,12 +14,12 @@ while GitHub computes its mergeability) until it is merged or closed.
 import logging
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from portico.clients.publishing import Proposal, UpdateRequest
 from portico.clients.sandbox import Renderers
 from portico.domain.conditions import UP_TO_DATE, cond
-from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.domain.templates import template_key, template_view
 from portico.domain.tenancy import tenant_for
@@ -52,6 +52,17 @@ log = logging.getLogger("portico.updates")
 MERGEABLE_RECHECK = 15.0  # seconds: GitHub computes mergeability in the background
 FAILED_RETRY = 300.0
 CHECK_WAIT = 15.0  # seconds: a Template's check is due
+
+
+@dataclass(frozen=True)
+class _Update:
+    """One Component's update towards a Template version: what each stage reads."""
+
+    ctx: StepContext
+    template: TemplateSpec
+    tkey: EntityKey
+    version: str
+    repository: dict[str, Any]
 
 
 def _outcome(
@@ -125,7 +136,7 @@ class UpgradeStep:
             return await held_call(
                 self._holdoff,
                 ("recheck", view.uid, update.get("commit")),
-                lambda: self._recheck(ctx, template, tkey, version, repository),
+                lambda: self._recheck(_Update(ctx, template, tkey, version, repository)),
             )
         if update_policy(template, spec) == "None":
             return _outcome(repository, disabled(tkey, version))
@@ -145,58 +156,45 @@ class UpgradeStep:
         return await held_call(
             self._holdoff,
             ("propose", view.uid, view.generation, version),
-            lambda: self._propose(ctx, template, tkey, version, repository),
+            lambda: self._propose(_Update(ctx, template, tkey, version, repository)),
         )
 
-    async def _recheck(
-        self,
-        ctx: StepContext,
-        template: TemplateSpec,
-        tkey: EntityKey,
-        version: str,
-        repository: dict[str, Any],
-    ) -> StepOutcome:
+    async def _recheck(self, u: _Update) -> StepOutcome:
         """An open update, read again: merged, closed, conflicting?"""
-        update = dict(repository["update"])
+        update = dict(u.repository["update"])
         number = (update.get("pullRequest") or {}).get("number")
         if number is None:  # git: proposing the same render again only looks (merged?)
-            return await self._propose(ctx, template, tkey, version, repository)
-        channel = await self._channel(ctx, template, tkey, repository, {})
+            return await self._propose(u)
+        channel = await self._channel(u, {})
         if isinstance(channel, StepOutcome):
             return channel
         assert channel.read_pull is not None
         try:
             proposal = await channel.read_pull(int(number))
         except PorticoError as e:
-            return self._failed(repository, e)
-        return self._after(ctx, tkey, repository, proposal, version, update.get("values") or {})
+            return self._failed(u.repository, e)
+        return self._after(u, proposal, update.get("values") or {})
 
-    async def _channel(
-        self,
-        ctx: StepContext,
-        template: TemplateSpec,
-        tkey: EntityKey,
-        repository: Mapping[str, Any],
-        strings: Mapping[str, str],
-    ) -> Channel | StepOutcome:
+    async def _channel(self, u: _Update, strings: Mapping[str, str]) -> Channel | StepOutcome:
+        ctx, tkey = u.ctx, u.tkey
         tenant = tenant_for(tkey.namespace, ctx.graph.namespace_labels(tkey.namespace), ctx.config)
         found = await channel_for(
-            str(repository["url"]), template, strings, tenant, tkey, ctx.config, self._github
+            str(u.repository["url"]), u.template, strings, tenant, tkey, ctx.config, self._github
         )
         if isinstance(found, Refused):
             return _outcome(
-                repository, cond(UP_TO_DATE, False, found.reason, found.message), FAILED_RETRY
+                u.repository, cond(UP_TO_DATE, False, found.reason, found.message), FAILED_RETRY
             )
         return found
 
-    async def _propose(
-        self,
-        ctx: StepContext,
-        template: TemplateSpec,
-        tkey: EntityKey,
-        version: str,
-        repository: dict[str, Any],
-    ) -> StepOutcome:
+    async def _propose(self, u: _Update) -> StepOutcome:
+        ctx, template, tkey, version, repository = (
+            u.ctx,
+            u.template,
+            u.tkey,
+            u.version,
+            u.repository,
+        )
         view, config = ctx.view, ctx.config
         config_maps = await self._skeletons.config_maps(tkey.namespace, template)
         spec = view.spec
@@ -218,28 +216,26 @@ class UpgradeStep:
                 repository, cond(UP_TO_DATE, False, refused["reason"], refused["message"])
             )
         strings = {k: str(v).strip() for k, v in rendered["strings"].items()}
-        channel = await self._channel(ctx, template, tkey, repository, strings)
+        channel = await self._channel(u, strings)
         if isinstance(channel, StepOutcome):
             return channel
-        req = self._request(view, channel, tkey, repository, version, values, ctx.now)
+        req = self._request(u, channel, values)
         try:
             proposal = await channel.propose(req, rendered["files"])
         except PorticoError as e:
             return self._failed(repository, e)
         if proposal.created:
             log.info("%s: version %s of %s proposed on %s", view.key, version, tkey, req.branch)
-        return self._after(ctx, tkey, repository, proposal, version, values)
+        return self._after(u, proposal, values)
 
-    def _request(
-        self,
-        view: EntityView,
-        channel: Channel,
-        tkey: EntityKey,
-        repository: Mapping[str, Any],
-        version: str,
-        values: Mapping[str, Any],
-        now: str,
-    ) -> UpdateRequest:
+    def _request(self, u: _Update, channel: Channel, values: Mapping[str, Any]) -> UpdateRequest:
+        view, tkey, repository, version, now = (
+            u.ctx.view,
+            u.tkey,
+            u.repository,
+            u.version,
+            u.ctx.now,
+        )
         name = f"{tkey.namespace}/{tkey.name}"
         new_values = not same_values(repository.get("values"), values)
         what = f"template {name} version {version}" + (" with new values" if new_values else "")
@@ -273,16 +269,9 @@ class UpgradeStep:
         TEMPLATE_UPDATES.labels("failed").inc()
         return _outcome(repository, cond(UP_TO_DATE, False, "UpdateFailed", str(e)), FAILED_RETRY)
 
-    def _after(
-        self,
-        ctx: StepContext,
-        tkey: EntityKey,
-        repository: Mapping[str, Any],
-        proposal: Proposal,
-        version: str,
-        values: Mapping[str, Any],
-    ) -> StepOutcome:
+    def _after(self, u: _Update, proposal: Proposal, values: Mapping[str, Any]) -> StepOutcome:
         """Record where the update stands, and when to look again."""
+        ctx, tkey, repository, version = u.ctx, u.tkey, u.repository, u.version
         out = dict(repository)
         before = dict(out.get("update") or {})
         if proposal.commit is None or proposal.merged:

@@ -27,18 +27,22 @@ from portico.domain.backstage.names import (
     kube_name,
 )
 from portico.domain.dashboards import component_tag
-from portico.domain.delivery import PROJECT_SLUG_ANNOTATION, repository_url
-from portico.domain.entity import KUBERNETES_ID, KUBERNETES_NAMESPACE, kubernetes_target
+from portico.domain.delivery import PROJECT_SLUG_ANNOTATION, github_repository, repository_url
+from portico.domain.entity import (
+    KUBERNETES_ID,
+    KUBERNETES_NAMESPACE,
+    KUBERNETES_SELECTOR,
+    kubernetes_target,
+)
+from portico.domain.links import OVERVIEW_DASHBOARD
 from portico.domain.refs import EntityKey, InvalidRef, parse_ref
 from portico.models.component import ComponentSpec
 
 API_VERSION = "backstage.io/v1alpha1"
 KINDS = {"Component": "component", "API": "api", "System": "system"}
 SOURCE_LOCATION = "backstage.io/source-location"
-KUBERNETES_SELECTOR = "backstage.io/kubernetes-label-selector"
 ALERT_LABELS = "prometheus.io/labels"
 DASHBOARD_SELECTOR = "grafana/dashboard-selector"
-OVERVIEW_DASHBOARD = "grafana/overview-dashboard"
 HEALTH = "portico.dev/health"
 HEALTH_REASON = "portico.dev/health-reason"
 # Annotations about how an object was applied or imported, not about the entity.
@@ -46,7 +50,6 @@ _NOT_EXPORTED = re.compile(
     r"^(kubectl\.kubernetes\.io/|argocd\.argoproj\.io/|kopf\.zalando\.org/"
     r"|portico\.dev/backstage-)"
 )
-_GITHUB = re.compile(r"^https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$")
 
 
 class _Identities:
@@ -232,9 +235,9 @@ def _repository(
     if not url:
         return {}
     branch = (status.get("repository") or {}).get("defaultBranch")
-    github = _GITHUB.fullmatch(url)
+    github = github_repository(url)
     if github is None:
         return {SOURCE_LOCATION: f"url:{url}"}
-    owner, repo = github.groups()
+    owner, repo = github
     tree = f"https://github.com/{owner}/{repo}/tree/{branch or 'HEAD'}/"
     return {PROJECT_SLUG_ANNOTATION: f"{owner}/{repo}", SOURCE_LOCATION: f"url:{tree}"}

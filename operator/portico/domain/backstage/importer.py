@@ -130,35 +130,27 @@ def _namespace_clash(descriptors: list[Descriptor], ctx: ImportContext) -> Probl
 
 def summary(result: ImportResult) -> str:
     """What a person reads on stderr after an import."""
-    lines = []
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.converted.items()))
-    lines.append(f"converted: {kinds or 'nothing'}")
-    if result.reference_only:
-        lines.append(
+    lines = [f"converted: {kinds or 'nothing'}"]
+    sections: list[tuple[str, list[Any]]] = [
+        (
             f"kept as references only ({len(result.reference_only)}; Portico does not serve "
-            "Group, User, Resource or Domain):"
-        )
-        lines += [f"  {ref}" for ref in result.reference_only]
-    if result.unsupported:
-        lines.append("not converted (no Portico equivalent):")
-        lines += [f"  {u}" for u in result.unsupported]
-    if result.dangling:
-        lines.append(
-            "references to entities this import does not include (they resolve once those exist):"
-        )
-        lines += [f"  {d}" for d in result.dangling]
-    if result.broken:
-        lines.append("references to entities that could not be converted (below):")
-        lines += [f"  {b}" for b in result.broken]
-    if result.problems:
-        lines.append(f"could not convert ({len(result.problems)}):")
-        lines += [f"  {p}" for p in result.problems]
+            "Group, User, Resource or Domain):",
+            result.reference_only,
+        ),
+        ("not converted (no Portico equivalent):", result.unsupported),
+        (
+            "references to entities this import does not include (they resolve once those exist):",
+            result.dangling,
+        ),
+        ("references to entities that could not be converted (below):", result.broken),
+        (f"could not convert ({len(result.problems)}):", result.problems),
+    ]
+    for title, items in sections:
+        if items:
+            lines.append(title)
+            lines += [f"  {item}" for item in items]
     return "\n".join(lines) + "\n"
-
-
-def namespaces_of(manifests: list[dict[str, Any]]) -> list[str]:
-    """The namespaces the manifests go to, sorted."""
-    return sorted({m["metadata"].get("namespace", DEFAULT_NAMESPACE) for m in manifests})
 
 
 def file_name(manifest: dict[str, Any]) -> str:
