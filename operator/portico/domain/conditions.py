@@ -12,12 +12,19 @@ DEPLOYED = "Deployed"
 OBSERVED = "Observed"
 DASHBOARD_READY = "DashboardReady"
 UP_TO_DATE = "UpToDate"
+# Abnormal-true, like a Node's DiskPressure: True when the Component's GitHub repository was
+# deleted (or is out of the token's reach) or archived; False once it was read and is fine.
+REPOSITORY_MISSING = "RepositoryMissing"
+REPOSITORY_ARCHIVED = "RepositoryArchived"
 
 # Conditions that report on add-ons rather than on the entity being reconciled: they never
 # make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
 # `kubectl wait --for=condition=Ready` in a pipeline).
-# An update waiting to be merged is the repository owner's to act on, not a fault either.
-NOT_GATING = frozenset({DASHBOARD_READY, OBSERVED, UP_TO_DATE})
+# An update waiting to be merged is the repository owner's to act on, not a fault either;
+# nor is a stale repository (the scorecard fails it; what runs keeps running).
+NOT_GATING = frozenset(
+    {DASHBOARD_READY, OBSERVED, UP_TO_DATE, REPOSITORY_MISSING, REPOSITORY_ARCHIVED}
+)
 
 
 def cond(type_: str, status: bool | None, reason: str, message: str = "") -> dict[str, Any]:

@@ -17,7 +17,12 @@ from typing import Any
 ORDER = ("Healthy", "Progressing", "Missing", "Degraded", "Unknown")
 RANK = {status: i for i, status in enumerate(ORDER)}
 
-SOURCE_NAMES = {"kubernetes": "Kubernetes", "argocd": "ArgoCD", "prometheus": "Prometheus"}
+SOURCE_NAMES = {
+    "kubernetes": "Kubernetes",
+    "argocd": "ArgoCD",
+    "prometheus": "Prometheus",
+    "ci": "CI",
+}
 
 
 @dataclass(frozen=True)

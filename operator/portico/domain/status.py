@@ -252,11 +252,13 @@ def desired_status(
     fields: dict[str, Any] | None = None,
     deployed_app: tuple[str, str] | None = None,
     alerts: AlertSnapshot | None = None,
+    signals: list[Signal] | None = None,
 ) -> dict[str, Any]:
     """The owned part of the entity's status.
 
     `conditions` and `fields` come from the steps that act (scaffolding, Argo CD, Template
-    checks); `deployed_app` is the Application the Argo CD step applied.
+    checks); `deployed_app` is the Application the Argo CD step applied; `signals` are the
+    health signals steps read (CI), beside the sources decided here.
     """
     config = config or OperatorConfig()
     incoming = graph.incoming(view.key)
@@ -271,9 +273,10 @@ def desired_status(
     if app is not None:
         status["argocd"] = argocd_status(graph.application(*app), "/".join(app))
     if kind != "template":
-        signals = health_signals(view, graph, incoming, app, alerts, config, now)
-        status["health"] = aggregate(signals, view.status.get("health"), now=now)
-        observed = observed_condition(signals)
+        read = health_signals(view, graph, incoming, app, alerts, config, now)
+        read += signals or []
+        status["health"] = aggregate(read, view.status.get("health"), now=now)
+        observed = observed_condition(read)
         if observed is not None:
             wanted.append(observed)
     if kind == "api":

@@ -379,6 +379,7 @@ class CatalogEngine:
             conditions=done.conditions,
             fields=done.fields,
             deployed_app=done.application,
+            signals=done.signals,
             alerts=self.alerts.snapshot() if self.alerts is not None else None,
         )
         patch = status_patch(current, desired, OWNED[key.kind])

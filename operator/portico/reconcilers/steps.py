@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from portico.domain.conditions import cond
 from portico.domain.entity import EntityView
+from portico.domain.health import Signal
 from portico.errors import PorticoError, TransientError
 from portico.models.config import OperatorConfig
 from portico.reconcilers.outcome import StepOutcome
@@ -62,6 +63,7 @@ class Collected:
     fields: dict[str, Any] = field(default_factory=dict)
     retries: list[float] = field(default_factory=list)
     application: tuple[str, str] | None = None
+    signals: list[Signal] = field(default_factory=list)
     view: EntityView | None = None  # the view with the fields the steps wrote
 
     @property
@@ -99,6 +101,7 @@ async def run_steps(steps: Sequence[Step], ctx: StepContext) -> Collected:
             out.retries.append(outcome.retry_after)
         if outcome.application is not None:
             out.application = outcome.application
+        out.signals += outcome.signals
         if outcome.fields:  # later steps see what earlier ones wrote
             status: Mapping[str, Any] = {**ctx.view.status, **outcome.fields}
             ctx = dataclasses.replace(ctx, view=dataclasses.replace(ctx.view, status=status))
