@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
@@ -26,6 +26,16 @@ RECONCILE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 STATUS_WRITES = Counter("portico_status_writes_total", "Status patches sent, by kind.", ["kind"])
+SCORECARD_CHECKS = Gauge(
+    "portico_scorecard_checks",
+    "Entities by scorecard check and result (Pass or Fail), in the shards this process owns.",
+    ["check", "result"],
+)
+SCORECARD_LEVELS = Counter(
+    "portico_scorecard_level_changes_total",
+    "Scorecard level changes, by kind and new level.",
+    ["kind", "to"],
+)
 HEALTH_TRANSITIONS = Counter(
     "portico_health_transitions_total", "Health changes, by kind and new health.", ["kind", "to"]
 )

@@ -75,3 +75,27 @@ def application_recreated_event(
         now=now,
         instance=instance,
     )
+
+
+def scorecard_event(
+    key: EntityKey,
+    uid: str,
+    old: str,
+    new: str,
+    down: bool,
+    message: str,
+    *,
+    now: str,
+    instance: str,
+) -> dict[str, Any]:
+    """`kubectl describe` shows "Scorecard level silver -> gold: ..."; a Warning going down."""
+    return entity_event(
+        key,
+        uid,
+        reason="ScorecardLevelChanged",
+        note=f"Scorecard level {old} -> {new}: {message}",
+        warning=down,
+        action="Score",
+        now=now,
+        instance=instance,
+    )

@@ -47,6 +47,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "repository",
         "grafana",
         "links",
+        "scorecard",
     ),
     "api": (
         "observedGeneration",
@@ -56,6 +57,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "consumers",
         "definition",
         "health",
+        "scorecard",
     ),
     "system": (
         "observedGeneration",
@@ -65,6 +67,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "summary",
         "counts",
         "health",
+        "scorecard",
     ),
     "template": (
         "observedGeneration",
@@ -77,6 +80,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "versions",
         "updates",
         "updateSummary",
+        "scorecard",
     ),
 }
 

@@ -37,8 +37,10 @@ def configure(settings: kopf.OperatorSettings, finalizer: str = FINALIZER) -> No
 
 
 def config_changed(memo: Any) -> None:
-    """Re-decide every Component (guardrails, publishers) and re-read alerts now."""
-    memo.engine.requeue("component")
+    """Re-decide every entity (guardrails, publishers, scorecards; Templates' checks are
+    cached, so they are not rendered again) and re-read alerts now."""
+    for kind in ("component", "api", "system", "template"):
+        memo.engine.requeue(kind)
     if memo.engine.alerts is not None:
         memo.engine.alerts.wake()
 

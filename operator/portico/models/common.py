@@ -59,6 +59,28 @@ class Health(Model):
     signals: list[HealthSignal] = Field(default_factory=list)
 
 
+class CheckResult(Model):
+    """One scorecard check's answer for the entity."""
+
+    name: str
+    level: str
+    result: Literal["Pass", "Fail"]
+    message: str = ""
+
+
+class Scorecard(Model):
+    """The entity's scorecard (models/scorecards.py): its level and every check's answer."""
+
+    level: str = Field(
+        description="The highest level whose checks, and every lower level's, all pass; "
+        "none when the first level's do not."
+    )
+    passed: int = 0
+    total: int = 0
+    message: str = Field(default="", description="What the next level needs.")
+    checks: list[CheckResult] = Field(default_factory=list)
+
+
 CONDITIONS_FIELD: Any = Field(
     default_factory=list,
     json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
@@ -72,6 +94,7 @@ class StatusBase(Model):
     conditions: list[Condition] = CONDITIONS_FIELD
     relations: list[Relation] = Field(default_factory=list)
     health: Health | None = None
+    scorecard: Scorecard | None = None
     kopf: FreeForm | None = Field(
         default=None,
         description="The operator framework's own bookkeeping; not for users.",

@@ -25,6 +25,7 @@ def column(name: str, path: str, type_: str = "string", priority: int = 0) -> di
 
 
 AGE = column("Age", ".metadata.creationTimestamp", "date")
+LEVEL = ".status.scorecard.level"  # the scorecard's level (default checks score Components)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ KINDS: tuple[KindInfo, ...] = (
             column("Lifecycle", ".spec.lifecycle"),
             column("Health", ".status.health.status"),
             column("Sync", ".status.argocd.sync"),
+            column("Level", LEVEL),
             AGE,
             column("Ready", READY, priority=1),
             column("UpToDate", '.status.conditions[?(@.type=="UpToDate")].status', priority=1),
@@ -84,6 +86,7 @@ KINDS: tuple[KindInfo, ...] = (
             column("Health", ".status.health.status"),
             AGE,
             column("Ready", READY, priority=1),
+            column("Level", LEVEL, priority=1),
             column("Providers", ".status.providers", priority=1),
         ),
         description="An interface between Components.",
@@ -101,6 +104,7 @@ KINDS: tuple[KindInfo, ...] = (
             column("Members", ".status.summary"),
             AGE,
             column("Ready", READY, priority=1),
+            column("Level", LEVEL, priority=1),
             column("Message", ".status.health.message", priority=1),
         ),
         description="A group of Components and APIs that make one capability.",

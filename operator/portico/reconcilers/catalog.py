@@ -28,12 +28,11 @@ from portico.domain.events import entity_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.sharding import Sharding
-from portico.domain.status import OWNED, desired_status, status_patch
+from portico.domain.status import desired_status
 from portico.domain.workloads import WorkloadView
-from portico.errors import NotFound, PorticoError, TransientError
-from portico.metrics import RECONCILE_SECONDS, RECONCILES, STATUS_WRITES
+from portico.errors import PorticoError, TransientError
+from portico.metrics import RECONCILE_SECONDS, RECONCILES
 from portico.models.config import OperatorConfig
-from portico.models.kinds import GROUP, VERSION, kind_info
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
@@ -41,15 +40,16 @@ from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.arrivals import ArrivalRate
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
-from portico.reconcilers.events import announce_health, post_event
+from portico.reconcilers.events import HealthEvents, post_event
 from portico.reconcilers.github_access import GitHubAccess
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.links import LinksStep
-from portico.reconcilers.own_writes import OwnWrites
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
+from portico.reconcilers.scorecard import ScorecardFinisher
 from portico.reconcilers.skeletons import SkeletonSource
-from portico.reconcilers.steps import Step, StepContext, run_steps
+from portico.reconcilers.status_writer import StatusWriter
+from portico.reconcilers.steps import Finisher, Step, StepContext, finish, run_steps
 from portico.reconcilers.template_check import TemplateCheckStep
 from portico.reconcilers.upgrade import UpgradeStep
 from portico.reconcilers.workload_index import ident
@@ -105,11 +105,16 @@ class CatalogEngine:
         self.upgrades = UpgradeStep(github, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
-        # Steps as data: what each kind's reconcile does, in order (reconcilers/steps.py).
+        self.instance = socket.gethostname()
+        # Steps as data: what each kind's reconcile does, in order, and what is decided on
+        # the status it computed, before and after it is written (reconcilers/steps.py).
         self.steps: dict[str, tuple[Step, ...]] = {
             "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd, LinksStep()),
             "template": (self.templates,),
         }
+        self.scorecards = ScorecardFinisher(kube, self.instance)
+        every: tuple[Finisher, ...] = (self.scorecards, HealthEvents(kube, self.instance))
+        self.finishers = {kind: every for kind in ("component", "api", "system", "template")}
         self.alerts: AlertPoller | None = None
         self._workers = workers
         self._clock = clock
@@ -127,11 +132,10 @@ class CatalogEngine:
         )
         self.graph: IndexGraph | None = None
         self._seen: dict[EntityKey, tuple[Any, ...]] = {}
-        self._written = OwnWrites()
+        self.status = StatusWriter(kube)
+        self._written = self.status.own
         self._namespaces_seen: dict[str, dict[str, str]] = {}
-        self.instance = socket.gethostname()
         self._tasks: list[asyncio.Task[None]] = []
-        self.writes = 0
 
     def now(self) -> str:
         """The engine's clock: every decision about elapsed time reads it."""
@@ -266,6 +270,8 @@ class CatalogEngine:
         if deleted:
             self._seen.pop(key, None)
             self._written.forget(key)
+            for finisher in self.finishers.get(key.kind, ()):
+                finisher.forget(key)
             self.rollups.forget(key)
             self.templates.forget(view.uid)
             self.dashboards.forget(key)
@@ -363,43 +369,24 @@ class CatalogEngine:
             return  # a stale view (older than our own last write): a newer event follows
         current = self._written.current(view)
         view = dataclasses.replace(view, status=current)  # the steps see our own last write
-        config = self._config()
-        now = self._clock()
-        done = await run_steps(
-            self.steps.get(key.kind, ()), StepContext(view, self.graph, config, now)
-        )
+        ctx = StepContext(view, self.graph, self._config(), self._clock())
+        done = await run_steps(self.steps.get(key.kind, ()), ctx)
         if done.retry_after:
             self.queue.add_after(key, done.retry_after)
-        view = done.view or view
+        ctx = dataclasses.replace(ctx, view=done.view or view)
         desired = desired_status(
-            view,
+            ctx.view,
             self.graph,
-            now=now,
-            config=config,
+            now=ctx.now,
+            config=ctx.config,
             conditions=done.conditions,
             fields=done.fields,
             deployed_app=done.application,
             signals=done.signals,
             alerts=self.alerts.snapshot() if self.alerts is not None else None,
         )
-        patch = status_patch(current, desired, OWNED[key.kind])
-        if patch is None:
-            return
-        info = kind_info(key.kind)
-        try:
-            result = await self._kube.patch_status(
-                GROUP, VERSION, info.plural, key.namespace, key.name, patch
-            )
-        except NotFound:
-            return  # deleted meanwhile; its DELETED event cleans up
-        self.writes += 1
-        STATUS_WRITES.labels(key.kind).inc()
-        merged = {**current, **{k: desired[k] for k in patch if desired.get(k) is not None}}
-        for k, v in patch.items():
-            if v is None:
-                merged.pop(k, None)
-        produced = str((result.get("metadata") or {}).get("resourceVersion", ""))
-        self._written.record(view, produced, merged)
-        log.debug("%s: status patched (%s)", key, ", ".join(sorted(patch)))
-        old, new = current.get("health"), desired.get("health")
-        await announce_health(self._kube, view, old, new, now=self._clock(), instance=self.instance)
+        finishers = self.finishers.get(key.kind, ())
+        desired = finish(finishers, ctx, desired)
+        if await self.status.write(ctx.view, current, desired):
+            for finisher in finishers:
+                await finisher.written(ctx, current, desired)

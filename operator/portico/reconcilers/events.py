@@ -11,8 +11,10 @@ from typing import Any
 from portico.clients.kube import KubeClient
 from portico.domain.entity import EntityView
 from portico.domain.events import health_event
+from portico.domain.refs import EntityKey
 from portico.errors import PorticoError
 from portico.metrics import HEALTH_TRANSITIONS
+from portico.reconcilers.steps import StepContext
 
 log = logging.getLogger("portico.events")
 
@@ -52,3 +54,32 @@ async def announce_health(
     log.info("%s: %s", view.key, event["note"])
     HEALTH_TRANSITIONS.labels(view.key.kind, str(new.get("status"))).inc()
     await post_event(kube, event, f"the health event of {view.key}")
+
+
+class HealthEvents:
+    """A finisher (reconcilers/steps.py) that posts an Event on each health transition."""
+
+    name = "health-events"
+    fields: tuple[str, ...] = ()
+
+    def __init__(self, kube: KubeClient, instance: str) -> None:
+        self._kube = kube
+        self._instance = instance
+
+    def finish(self, ctx: StepContext, status: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
+
+    async def written(
+        self, ctx: StepContext, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        await announce_health(
+            self._kube,
+            ctx.view,
+            before.get("health"),
+            after.get("health"),
+            now=ctx.now,
+            instance=self._instance,
+        )
+
+    def forget(self, key: EntityKey) -> None:
+        pass

@@ -9,8 +9,11 @@ A step's failure is isolated to the condition it owns: a step that raises gets t
 condition (Unknown for a transient error, False otherwise) and a retry time, and the other
 steps, the health and the status write go on.
 
-A new capability is a new step module plus one entry in `steps_for_kind`: `CatalogEngine.
-reconcile` does not change.
+Finishers run after the status is decided (health included) and before it is written: a
+scorecard, which reads that health, is one. They are told after the write, to post Events.
+
+A new capability is a new step (or finisher) module plus one entry in the engine's lists:
+`CatalogEngine.reconcile` does not change.
 """
 
 import dataclasses
@@ -22,6 +25,7 @@ from typing import Any, Protocol
 from portico.domain.conditions import cond
 from portico.domain.entity import EntityView
 from portico.domain.health import Signal
+from portico.domain.refs import EntityKey
 from portico.errors import PorticoError, TransientError
 from portico.models.config import OperatorConfig
 from portico.reconcilers.outcome import StepOutcome
@@ -53,6 +57,43 @@ class Step(Protocol):
         ...
 
     async def __call__(self, ctx: StepContext) -> StepOutcome | None: ...
+
+
+class Finisher(Protocol):
+    """A capability decided on the status about to be written (a scorecard reads the health
+    this reconcile computed), and told once that status is written (to post an Event)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def finish(self, ctx: StepContext, status: Mapping[str, Any]) -> dict[str, Any]:
+        """Status fields to add to `status` (the owned fields about to be written)."""
+        ...
+
+    async def written(
+        self, ctx: StepContext, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        """The status went from `before` to `after` (only called when it was written)."""
+        ...
+
+    def forget(self, key: EntityKey) -> None:
+        """The entity is gone."""
+        ...
+
+
+def finish(
+    finishers: Sequence[Finisher], ctx: StepContext, status: dict[str, Any]
+) -> dict[str, Any]:
+    """`status` with what each finisher adds; one that raises adds nothing (logged), and the
+    write goes on: its field keeps the value it had."""
+    for finisher in finishers:
+        try:
+            status |= finisher.finish(ctx, status)
+        except Exception:
+            log.exception("%s: %s raised", ctx.view.key, finisher.name)
+            kept = {k: ctx.view.status.get(k) for k in getattr(finisher, "fields", ())}
+            status |= kept
+    return status
 
 
 @dataclass
