@@ -8,6 +8,33 @@ from portico.models.kinds import API_VERSION, kind_info
 REPORTER = "portico.dev/operator"
 
 
+def _event(
+    regarding: dict[str, str],
+    *,
+    reason: str,
+    note: str,
+    warning: bool,
+    action: str,
+    now: str,
+    instance: str,
+) -> dict[str, Any]:
+    """An events.k8s.io/v1 Event, as `kubectl describe` shows it."""
+    micro = now.replace("Z", ".000000Z") if "." not in now else now
+    return {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{regarding['name']}-", "namespace": regarding["namespace"]},
+        "regarding": regarding,
+        "reason": reason,
+        "note": note[:1024],
+        "type": "Warning" if warning else "Normal",
+        "action": action,
+        "eventTime": micro,
+        "reportingController": REPORTER,
+        "reportingInstance": instance[:128],
+    }
+
+
 def entity_event(
     key: EntityKey,
     uid: str,
@@ -19,28 +46,23 @@ def entity_event(
     now: str,
     instance: str,
 ) -> dict[str, Any]:
-    """An events.k8s.io/v1 Event about a catalog entity, as `kubectl describe` shows it."""
-    info = kind_info(key.kind)
-    micro = now.replace("Z", ".000000Z") if "." not in now else now
-    return {
-        "apiVersion": "events.k8s.io/v1",
-        "kind": "Event",
-        "metadata": {"generateName": f"{key.name}-", "namespace": key.namespace},
-        "regarding": {
-            "apiVersion": API_VERSION,
-            "kind": info.kind,
-            "name": key.name,
-            "namespace": key.namespace,
-            "uid": uid,
-        },
-        "reason": reason,
-        "note": note[:1024],
-        "type": "Warning" if warning else "Normal",
-        "action": action,
-        "eventTime": micro,
-        "reportingController": REPORTER,
-        "reportingInstance": instance[:128],
+    """An Event about a catalog entity."""
+    regarding = {
+        "apiVersion": API_VERSION,
+        "kind": kind_info(key.kind).kind,
+        "name": key.name,
+        "namespace": key.namespace,
+        "uid": uid,
     }
+    return _event(
+        regarding,
+        reason=reason,
+        note=note,
+        warning=warning,
+        action=action,
+        now=now,
+        instance=instance,
+    )
 
 
 def health_event(
@@ -96,6 +118,28 @@ def scorecard_event(
         note=f"Scorecard level {old} -> {new}: {message}",
         warning=down,
         action="Score",
+        now=now,
+        instance=instance,
+    )
+
+
+def config_event(
+    namespace: str, name: str, uid: str, error: str | None, *, now: str, instance: str
+) -> dict[str, Any]:
+    """On the portico-config ConfigMap: why it was rejected (a Warning), or, after a
+    rejection, that a good one is in force again."""
+    if error is None:
+        reason, note = "ConfigurationLoaded", "configuration loaded; it is in force"
+    else:
+        reason = "ConfigurationRejected"
+        note = f"{error}; the last good configuration stays in force"
+    regarding = {"apiVersion": "v1", "kind": "ConfigMap", "name": name, "namespace": namespace}
+    return _event(
+        {**regarding, "uid": uid},
+        reason=reason,
+        note=note,
+        warning=error is not None,
+        action="Configure",
         now=now,
         instance=instance,
     )

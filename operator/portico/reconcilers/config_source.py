@@ -2,6 +2,9 @@
 
 A ConfigMap that does not parse is reported and ignored: the last good configuration stays
 in force (the defaults, if there never was one), so a typo never widens what is allowed.
+The report is a log line and a Warning Event on the ConfigMap (`kubectl describe configmap
+portico-config -n portico-system`) naming the field or the scorecard check, posted once per
+distinct error; a Normal Event says when a good configuration replaced a rejected one.
 
 The watch runs under `supervise`: the API server's expected failures (a dropped connection,
 an expired resourceVersion) are handled in the watch itself; anything else (a malformed watch
@@ -11,15 +14,19 @@ missed meanwhile. The operator never goes on with a configuration nobody watches
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from portico.clients.kube import KubeClient
+from portico.domain.events import config_event
 from portico.errors import NotFound, PorticoError
 from portico.models.config import OperatorConfig
+from portico.reconcilers.events import post_event
 from portico.reconcilers.supervisor import supervise
 
 log = logging.getLogger("portico.config")
@@ -54,15 +61,35 @@ class ConfigSource:
         self._task: asyncio.Task[None] | None = None
         self._resource_version: str | None = None
         self._runs = 0
+        self.error: str | None = None  # why the ConfigMap in the cluster is not in force
+        self.instance = socket.gethostname()
 
-    def _accept(self, data: dict[str, Any] | None) -> None:
+    async def _report(self, obj: dict[str, Any], error: str | None) -> None:
+        meta = obj.get("metadata") or {}
+        event = config_event(
+            str(meta.get("namespace", "")),
+            self._name,
+            str(meta.get("uid", "")),
+            error,
+            now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            instance=self.instance,
+        )
+        await post_event(self._kube, event, f"the configuration event of {self._name}")
+
+    async def _accept(self, obj: dict[str, Any] | None) -> None:
         try:
-            config = parse_config(data)
+            config = parse_config((obj or {}).get("data"))
         except ValueError as e:
             log.error(
                 "ignoring configmap %s: %s (keeping the previous configuration)", self._name, e
             )
+            if str(e) != self.error and obj is not None:
+                await self._report(obj, str(e))
+            self.error = str(e)
             return
+        if self.error is not None and obj is not None:
+            await self._report(obj, None)
+        self.error = None
         if config != self.current:
             self.current = config
             log.info("configuration loaded from configmap %s", self._name)
@@ -75,7 +102,7 @@ class ConfigSource:
         except NotFound:
             log.info("no configmap %s: using the defaults", self._name)
             return None
-        self._accept(cm.get("data"))
+        await self._accept(cm)
         rv = cm.get("metadata", {}).get("resourceVersion")
         return str(rv) if rv else None
 
@@ -106,9 +133,9 @@ class ConfigSource:
                     obj = event.get("object", {})
                     self._resource_version = obj.get("metadata", {}).get("resourceVersion")
                     if event.get("type") in ("ADDED", "MODIFIED"):
-                        self._accept(obj.get("data"))
+                        await self._accept(obj)
                     elif event.get("type") == "DELETED":
-                        self._accept(None)
+                        await self._accept(None)
                     elif event.get("type") == "ERROR":
                         self._resource_version = await self.load()  # expired: re-list
                 delay = 1.0
