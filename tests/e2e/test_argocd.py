@@ -23,6 +23,7 @@ from portico_devcluster.cluster import LocalCluster
 from support.argocd import argo_crds, install_argo_crds
 from support.audit import flush_marker, writes_to
 from support.config import changed_config, with_rule
+from support.events import events
 from support.kubectl import Kubectl
 from support.manifests import as_json, entity
 from support.operator import OperatorProcess
@@ -296,16 +297,6 @@ def test_delete_with_policy_orphan_keeps_the_deployed_resources(
 
 def gone(kubectl: Kubectl, kind: str, name: str, ns: str) -> None:
     assert kubectl.get(kind, name, ns) is None, f"{kind}/{name} still exists"
-
-
-def events(kubectl: Kubectl, namespace: str, name: str, reason: str) -> list[dict[str, Any]]:
-    """The Events about object `name` with `reason` (they outlive the object)."""
-    out = kubectl.run(
-        "get", "events", "-n", namespace, "-o", "json",
-        "--field-selector", f"involvedObject.name={name},reason={reason}",
-    )  # fmt: skip
-    items: list[dict[str, Any]] = json.loads(out.stdout)["items"]
-    return items
 
 
 def one_event(kubectl: Kubectl, namespace: str, name: str, reason: str) -> dict[str, Any]:

@@ -79,8 +79,8 @@ class ConfigSource:
     async def _accept(self, obj: dict[str, Any] | None) -> None:
         try:
             config = parse_config((obj or {}).get("data"))
-        except ValueError as e:
-            log.error(
+        except ValueError as e:  # a warning: the operator goes on with the last good one
+            log.warning(
                 "ignoring configmap %s: %s (keeping the previous configuration)", self._name, e
             )
             if str(e) != self.error and obj is not None:
