@@ -62,11 +62,11 @@ def test_the_level_follows_the_component_with_an_event_each_time(
         }},
     )  # fmt: skip
     kubectl.apply(json.dumps(better), namespace)
-    now = card(kubectl, "scored", namespace, "bronze")
+    now = card(kubectl, "scored", namespace, "silver")
     passing = {c["name"] for c in now["checks"] if c["result"] == "Pass"}
     assert {"owner", "description", "system", "docs", "dashboard"} <= passing
-    assert "silver needs: ci" in now["message"]  # no repository, so no CI: not silver yet
-    assert level_column(kubectl, "scored", namespace) == "bronze"
+    assert now["message"].startswith("gold needs: alerts")  # and CI, which needs a repository
+    assert level_column(kubectl, "scored", namespace) == "silver"
 
     def announced() -> dict[str, Any]:
         (event,) = events(kubectl, namespace, "scored", "ScorecardLevelChanged")
@@ -74,14 +74,14 @@ def test_the_level_follows_the_component_with_an_event_each_time(
 
     event = eventually(announced, timeout=15)
     assert event["type"] == "Normal"
-    assert event["message"].startswith("Scorecard level none -> bronze")
+    assert event["message"].startswith("Scorecard level none -> silver")
 
     kubectl.apply(json.dumps(component("scored")), namespace)  # the description goes again
     card(kubectl, "scored", namespace, "none")
 
     def warned() -> None:
         found = events(kubectl, namespace, "scored", "ScorecardLevelChanged")
-        assert [e["type"] for e in found if "bronze -> none" in e["message"]] == ["Warning"]
+        assert [e["type"] for e in found if "silver -> none" in e["message"]] == ["Warning"]
 
     eventually(warned, timeout=15)
 

@@ -1,9 +1,9 @@
 """Portico's default scorecard: what a platform team can ask of every Component on day one.
 
 Bronze is ownership (an owner, a System, a description, a repository that is not stale);
-silver is "you can find out about it" (docs, a dashboard, CI); gold is "you will hear when
-it breaks" (alerts, production workloads Portico observes, CI that passes). A cluster admin
-replaces the whole list with `scorecards.checks` in portico-config.
+silver is "you can find out about it and see it run" (docs, a dashboard, and in production
+workloads Portico observes); gold is "it is operated" (alerts, CI, CI that passes). A
+cluster admin replaces the whole list with `scorecards.checks` in portico-config.
 """
 
 from portico.models.scorecards import ScorecardCheck
@@ -70,12 +70,13 @@ DEFAULT_CHECKS: tuple[ScorecardCheck, ...] = (
         "grafana/dashboard-selector annotation",
     ),
     _check(
-        "ci",
+        "production-observed",
         "silver",
-        "has(self.status.ci)",
-        "runs CI (GitHub Actions) on its default branch",
-        "add a GitHub Actions workflow to its repository (known from its scaffold, "
-        "spec.source.github or the github.com/project-slug annotation)",
+        'has(self.status.health) && self.status.health.signals.exists(s, s.source == "kubernetes")',
+        "in production, its workloads are observed",
+        "select its Deployments with spec.observe.kubernetes or a "
+        "backstage.io/kubernetes-id annotation",
+        lifecycles=("production",),
     ),
     _check(
         "alerts",
@@ -86,13 +87,12 @@ DEFAULT_CHECKS: tuple[ScorecardCheck, ...] = (
         "select its alerts with spec.observe.prometheus or a prometheus.io/alert annotation",
     ),
     _check(
-        "production-observed",
+        "ci",
         "gold",
-        'has(self.status.health) && self.status.health.signals.exists(s, s.source == "kubernetes")',
-        "in production, its workloads are observed",
-        "select its Deployments with spec.observe.kubernetes or a "
-        "backstage.io/kubernetes-id annotation",
-        lifecycles=("production",),
+        "has(self.status.ci)",
+        "runs CI (GitHub Actions) on its default branch",
+        "add a GitHub Actions workflow to its repository (known from its scaffold, "
+        "spec.source.github or the github.com/project-slug annotation)",
     ),
     _check(
         "ci-passing",
