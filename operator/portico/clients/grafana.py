@@ -3,12 +3,14 @@ retries with backoff on 5xx/429, a service-account token, errors a person can re
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from portico.errors import (
     Conflict,
+    ExternalError,
     NotFound,
     TransientError,
     from_status,
@@ -16,6 +18,19 @@ from portico.errors import (
 
 SYSTEM = "grafana"
 RETRIES = (0.5, 1.0, 2.0)
+# Dashboard search, paged: Grafana's default page size (it allows up to 5000), and a cap on
+# pages so that one search of a very large Grafana stays bounded.
+SEARCH_PAGE_SIZE = 1000
+SEARCH_MAX_PAGES = 5
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Search hits, page after page; `truncated` when the last page allowed was full (there
+    may be more than were read)."""
+
+    hits: list[dict[str, Any]]
+    truncated: bool
 
 
 class GrafanaClient:
@@ -53,7 +68,15 @@ class GrafanaClient:
     def _result(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status < 300:
-            return response.json() if response.content else {}
+            try:
+                return response.json() if response.content else {}
+            except ValueError as e:  # a proxy's HTML page, a cut-off answer
+                raise ExternalError(
+                    SYSTEM,
+                    f"{method} {path}: the answer is not JSON",
+                    status=status,
+                    body=response.text,
+                ) from e
         try:
             body = response.json()
             message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
@@ -117,3 +140,19 @@ class GrafanaClient:
     async def search(self, **params: Any) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self._request("GET", "/api/search", params=params)
         return found
+
+    async def search_dashboards(
+        self, *, page_size: int = SEARCH_PAGE_SIZE, max_pages: int = SEARCH_MAX_PAGES
+    ) -> SearchResult:
+        """Every dashboard the token may see (`type=dash-db`), `page_size` a page, at most
+        `max_pages` pages: Grafana's "Search API", `limit` and `page` (from 1)."""
+        hits: list[dict[str, Any]] = []
+        for page in range(1, max_pages + 1):
+            params = {"type": "dash-db", "limit": page_size, "page": page}
+            found = await self._request("GET", "/api/search", params=params)
+            if not isinstance(found, list):
+                raise ExternalError(SYSTEM, "GET /api/search: the answer is not a list")
+            hits.extend(hit for hit in found if isinstance(hit, dict))
+            if len(found) < page_size:
+                return SearchResult(hits, truncated=False)
+        return SearchResult(hits, truncated=True)

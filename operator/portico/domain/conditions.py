@@ -12,6 +12,7 @@ DEPLOYED = "Deployed"
 OBSERVED = "Observed"
 DASHBOARD_READY = "DashboardReady"
 UP_TO_DATE = "UpToDate"
+LINKS_RESOLVED = "LinksResolved"
 # Abnormal-true, like a Node's DiskPressure: True when the Component's GitHub repository was
 # deleted (or is out of the token's reach) or archived; False once it was read and is fine.
 REPOSITORY_MISSING = "RepositoryMissing"
@@ -21,9 +22,17 @@ REPOSITORY_ARCHIVED = "RepositoryArchived"
 # make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
 # `kubectl wait --for=condition=Ready` in a pipeline).
 # An update waiting to be merged is the repository owner's to act on, not a fault either;
-# nor is a stale repository (the scorecard fails it; what runs keeps running).
+# nor is a stale repository (the scorecard fails it; what runs keeps running), nor a link
+# Portico could not derive (a bad grafana/dashboard-selector: the links are an add-on).
 NOT_GATING = frozenset(
-    {DASHBOARD_READY, OBSERVED, UP_TO_DATE, REPOSITORY_MISSING, REPOSITORY_ARCHIVED}
+    {
+        DASHBOARD_READY,
+        OBSERVED,
+        UP_TO_DATE,
+        REPOSITORY_MISSING,
+        REPOSITORY_ARCHIVED,
+        LINKS_RESOLVED,
+    }
 )
 
 

@@ -43,6 +43,7 @@ def config_changed(memo: Any) -> None:
         memo.engine.requeue(kind)
     if memo.engine.alerts is not None:
         memo.engine.alerts.wake()
+    memo.engine.dashboard_search.wake()
 
 
 @kopf.on.startup()

@@ -16,20 +16,18 @@ import asyncio
 import dataclasses
 import logging
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from portico.clients.kube import KubeClient
 from portico.clients.sandbox import Renderers
-from portico.domain.argocd import ENTITY_LABEL, ENTITY_REF_ANNOTATION, AppView, entity_label
 from portico.domain.entity import EntityView
 from portico.domain.events import entity_event
 from portico.domain.refs import EntityKey
 from portico.domain.relations import Edge
 from portico.domain.sharding import Sharding
 from portico.domain.status import desired_status
-from portico.domain.workloads import WorkloadView
 from portico.errors import PorticoError, TransientError
 from portico.metrics import RECONCILE_SECONDS, RECONCILES
 from portico.models.config import OperatorConfig
@@ -38,21 +36,23 @@ from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.arrivals import ArrivalRate
+from portico.reconcilers.dashboard_search import DashboardSearch
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import HealthEvents, post_event
 from portico.reconcilers.github_access import GitHubAccess
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.links import LinksStep
+from portico.reconcilers.outside_events import OutsideEvents
 from portico.reconcilers.queue import WorkQueue
 from portico.reconcilers.scaffold import ScaffoldStep
 from portico.reconcilers.scorecard import ScorecardFinisher
+from portico.reconcilers.secrets import read_token
 from portico.reconcilers.skeletons import SkeletonSource
 from portico.reconcilers.status_writer import StatusWriter
 from portico.reconcilers.steps import Finisher, Step, StepContext, finish, run_steps
 from portico.reconcilers.template_check import TemplateCheckStep
 from portico.reconcilers.upgrade import UpgradeStep
-from portico.reconcilers.workload_index import ident
 
 log = logging.getLogger("portico.catalog")
 
@@ -81,7 +81,7 @@ def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class CatalogEngine:
+class CatalogEngine(OutsideEvents):
     def __init__(
         self,
         kube: KubeClient,
@@ -105,11 +105,18 @@ class CatalogEngine:
         self.upgrades = UpgradeStep(github, skeletons, self.renderers)
         self.templates = TemplateCheckStep(skeletons, self.renderers)
         self.dashboards = DashboardStep(kube, config_namespace, self.renderers)
+        self.dashboard_search = DashboardSearch(
+            config,
+            lambda secret: read_token(kube, config_namespace, secret),
+            self.owned_components,
+            self.queue_add,
+        )
+        links = LinksStep(self.dashboard_search)
         self.instance = socket.gethostname()
         # Steps as data: what each kind's reconcile does, in order, and what is decided on
         # the status it computed, before and after it is written (reconcilers/steps.py).
         self.steps: dict[str, tuple[Step, ...]] = {
-            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd, LinksStep()),
+            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd, links),
             "template": (self.templates,),
         }
         self.scorecards = ScorecardFinisher(kube, self.instance)
@@ -166,6 +173,17 @@ class CatalogEngine:
     def owns(self, key: EntityKey) -> bool:
         return self.owns_namespace(key.namespace)
 
+    def queue_add(self, key: EntityKey) -> None:
+        self.queue.add(key)
+
+    def owned_components(self) -> Iterator[EntityView]:
+        """The Components this shard writes (what the pollers read external systems for)."""
+        if self.graph is not None:
+            for key in self.graph.keys("component"):
+                view = self.graph.get(key) if self.owns(key) else None
+                if view is not None:
+                    yield view
+
     # --- events -------------------------------------------------------------------
     def bind(self, indexes: Mapping[str, Any]) -> None:
         """Attach kopf's live indexes by name (the same objects on every call).
@@ -177,86 +195,6 @@ class CatalogEngine:
             self.graph = IndexGraph(indexes, self.app_watch.get)
             self.graph.relations.load(self.graph.views())
             self.graph.workload_index.load(self.graph.indexed_workloads())
-
-    def _application_changed(self, before: AppView | None, after: AppView | None) -> None:
-        if before is not None and after is None:  # deleted: the next apply is not a no-op
-            self.argocd.forget_applied(before.namespace, before.name)
-        for app in (before, after):
-            if app is not None:
-                self.observe_application(app)
-
-    def observe_application(self, app: AppView) -> None:
-        """Queue the Component an Application belongs to, and those that name it with
-        Backstage's argocd/app-name annotation.
-
-        The owner is read from Portico's `portico.dev/entity-ref` annotation (the label is
-        a bounded hash), and only believed when the label agrees with it: O(1), and an
-        Application carrying someone else's reference queues nobody.
-        """
-        ref = app.annotations.get(ENTITY_REF_ANNOTATION, "")
-        kind, _, rest = ref.partition(":")
-        namespace, _, name = rest.partition("/")
-        if kind == "component" and namespace and name:
-            owner = EntityKey(kind, namespace, name)
-            if app.labels.get(ENTITY_LABEL) == entity_label(owner):
-                self.queue.add(owner)
-        if self.graph is not None:
-            for key in self.graph.app_watchers(app.name):
-                self.queue.add(key)
-
-    def requeue_alerting(self) -> None:
-        """Components that select Prometheus alerts (after the alerts changed)."""
-        if self.graph is not None:
-            for key in self.graph.keys("component"):
-                view = self.graph.get(key)
-                if view is not None and view.alerts is not None:
-                    self.queue.add(key)
-
-    def requeue(self, kind: str) -> None:
-        """Everything of a kind (e.g. after a configuration change)."""
-        if self.graph is not None:
-            for key in self.graph.keys(kind):
-                self.queue.add(key)
-
-    def observe_workload(self, workload: WorkloadView, *, deleted: bool) -> None:
-        """Queue the Components that select this workload now, or selected it before."""
-        if self.graph is None:
-            return
-        index = self.graph.workload_index
-        before = index.get(ident(workload))
-        if deleted:
-            index.remove(ident(workload))
-        else:
-            if before == workload:
-                return  # unchanged (or the first event of a restart: listed at bind)
-            index.update(workload)
-        candidates = self.graph.watchers(workload.namespace, workload.labels)
-        if before is not None and before.labels != workload.labels:
-            candidates += self.graph.watchers(workload.namespace, before.labels)
-        for view in candidates:
-            assert view.kubernetes is not None
-            selector = view.kubernetes.selector
-            if selector.matches(workload.labels) or (
-                before is not None and selector.matches(before.labels)
-            ):
-                self.queue.add(view.key)
-
-    def observe_namespace(self, name: str, labels: Mapping[str, str], *, deleted: bool) -> None:
-        """Tenancy rules select namespaces by label (namespaceSelector): when a namespace's
-        labels change, every entity in it is decided again, and so are the Components
-        scaffolded from its Templates (their namespace's rule decides where they publish).
-        The first sight of a namespace (the initial list, a new namespace) changes nothing."""
-        if deleted:
-            self._namespaces_seen.pop(name, None)
-            return
-        before, after = self._namespaces_seen.get(name), dict(labels)
-        self._namespaces_seen[name] = after
-        if before is None or before == after or self.graph is None:
-            return
-        for key in self.graph.in_namespace(name):
-            self.queue.add(key)
-            if key.kind == "template":
-                self._queue_sources(key)
 
     def observe(self, view: EntityView, *, deleted: bool) -> None:
         """Queue whatever this event may have changed."""
@@ -321,6 +259,7 @@ class CatalogEngine:
     # --- workers ------------------------------------------------------------------
     def start(self) -> None:
         self.app_watch.start()
+        self.dashboard_search.start()
         self._tasks = [
             asyncio.create_task(self._work(), name=f"portico-worker-{i}")
             for i in range(self._workers)
@@ -328,6 +267,7 @@ class CatalogEngine:
 
     async def stop(self) -> None:
         await self.app_watch.stop()
+        await self.dashboard_search.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
