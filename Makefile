@@ -5,7 +5,7 @@ VENV := .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= $(HOME)/.cache/portico/demo
 
-.PHONY: backstage-validator bench bench-peers test-tools help prereqs venv lock binaries manifests lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
+.PHONY: backstage-validator bench bench-peers test-tools help prereqs venv lock binaries manifests image lint unit e2e test demo demo-down clean kind-up kind-deploy kind-down
 
 help:
 	@echo "make demo       run Portico on a local control plane with the examples"
@@ -14,7 +14,8 @@ help:
 	@echo "make unit       fast tests only: unit and contract (no control plane)"
 	@echo "make bench      benchmarks (convergence, latency, writes, restart, footprint)"
 	@echo "make bench-peers  the same catalog on Backstage's catalog backend, side by side (opt-in)"
-	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml"
+	@echo "make manifests  regenerate crds/, deploy/crds/ and deploy/install.yaml (image: v<version>)"
+	@echo "make image      build the image with docker, podman or buildah, tagged as deploy/ names it"
 	@echo "make lock       regenerate the lock files (UPGRADE=1: newest versions)"
 	@echo "make kind-up kind-deploy   Portico in a kind cluster (needs Docker and kind)"
 
@@ -48,17 +49,25 @@ binaries: prereqs
 	@hack/build-binaries.sh >/dev/null
 	@hack/build-argocd.sh >/dev/null
 
+# The image deploy/ installs is IMAGE_REPOSITORY (hack/versions.env) at v<version>
+# (pyproject.toml): hack/release.py writes both into deploy/manager/kustomization.yaml.
 manifests: $(VENV)/.installed
+	$(BIN)/python hack/release.py set-image
 	$(BIN)/portico crds -o crds
 	$(BIN)/portico crds -o deploy/crds --kustomization
 	$$(hack/build-binaries.sh)/kubectl kustomize deploy/ > deploy/install.yaml
 	$(BIN)/python hack/argocd-cm-patch.py
 
+# actionlint (built from the Go module proxy, cached like the control plane) runs shellcheck
+# on every `run:` script, so shellcheck is required: lint gives the same answer everywhere.
 lint: $(VENV)/.installed
-	$(BIN)/ruff check operator tests hack/devcluster
-	$(BIN)/ruff format --check operator tests hack/devcluster
+	$(BIN)/ruff check operator tests hack/devcluster hack/release.py
+	$(BIN)/ruff format --check operator tests hack/devcluster hack/release.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@hack/ensure-test-tools.sh shellcheck
+	$$(hack/build-actionlint.sh)/actionlint -shellcheck=$$(command -v shellcheck) .github/workflows/*.yaml
+	$(BIN)/python hack/release.py check-pins
 
 unit: $(VENV)/.installed test-tools backstage-validator
 	$(BIN)/pytest tests/unit tests/contract -q
@@ -95,6 +104,12 @@ bench: venv binaries
 # (Node and the npm lockfile in bench/peers/backstage; bench/README.md).
 bench-peers: venv binaries
 	PORTICO_BIN_DIR=$$(hack/build-binaries.sh) $(BIN)/python bench/peers.py --sizes 1000,10000 --out bench/results/peers.json
+
+# <IMAGE_REPOSITORY>:v<version> from Containerfile, with the first builder that works (docker
+# with a running daemon, podman, buildah; CONTAINER_BUILDER=podman picks one), then checked by
+# running it. Without a builder it says so and fails. PLATFORMS=linux/amd64,linux/arm64: both.
+image:
+	@PY=$(PY) hack/image.sh build
 
 # For machines with Docker and kind (not needed for demo or tests).
 KIND_CLUSTER ?= portico

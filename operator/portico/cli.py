@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from portico import __version__
+from portico.version import version
 
 
 class _RetriesAreWarnings(logging.Filter):
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="portico", description="Portico: the catalog as Kubernetes APIs."
     )
-    parser.add_argument("--version", action="version", version=f"portico {__version__}")
+    parser.add_argument("--version", action="version", version=f"portico {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the operator against the current kubeconfig/in-cluster")
