@@ -47,6 +47,7 @@ OWNED: dict[str, tuple[str, ...]] = {
         "repository",
         "grafana",
         "links",
+        "ci",
         "scorecard",
     ),
     "api": (

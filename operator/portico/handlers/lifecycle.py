@@ -38,12 +38,13 @@ def configure(settings: kopf.OperatorSettings, finalizer: str = FINALIZER) -> No
 
 def config_changed(memo: Any) -> None:
     """Re-decide every entity (guardrails, publishers, scorecards; Templates' checks are
-    cached, so they are not rendered again) and re-read alerts now."""
+    cached, so they are not rendered again) and re-read alerts, dashboards and GitHub now."""
     for kind in ("component", "api", "system", "template"):
         memo.engine.requeue(kind)
     if memo.engine.alerts is not None:
         memo.engine.alerts.wake()
     memo.engine.dashboard_search.wake()
+    memo.engine.github_poll.wake()
 
 
 @kopf.on.startup()

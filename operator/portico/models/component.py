@@ -200,10 +200,29 @@ class GrafanaStatus(Model):
     content_hash: str | None = None
 
 
+class CIStatus(Model):
+    """The GitHub Actions run on the default branch that decides the ci signal (docs/ci.md)."""
+
+    repository: str | None = Field(default=None, description="owner/name on GitHub.")
+    branch: str | None = Field(default=None, description="The default branch.")
+    workflow: str | None = Field(default=None, description="The workflow's name.")
+    path: str | None = Field(default=None, description="e.g. .github/workflows/ci.yml")
+    run_id: int | None = None
+    run_number: int | None = None
+    event: str | None = Field(default=None, description="push, schedule, workflow_dispatch...")
+    status: str | None = Field(default=None, description="queued | in_progress | completed ...")
+    conclusion: str | None = Field(default=None, description="success | failure | ...")
+    url: str | None = Field(default=None, description="The run on GitHub.")
+    commit: str | None = Field(default=None, description="The run's head commit.")
+    updated_at: str | None = Field(default=None, description="When GitHub last changed the run.")
+    message: str | None = None
+
+
 class ComponentStatus(StatusBase):
     repository: Repository | None = None
     argocd: ArgoCDStatus | None = None
     grafana: GrafanaStatus | None = None
+    ci: CIStatus | None = None
     links: list[Link] = Field(
         default_factory=list,
         description="What Portico derived: docs (backstage.io/techdocs-ref, resolved against "

@@ -36,11 +36,13 @@ from portico.reconcilers.app_watch import ApplicationWatch
 from portico.reconcilers.argocd import ArgoCDStep
 from portico.reconcilers.argocd_deletion import ApplicationDeletion
 from portico.reconcilers.arrivals import ArrivalRate
+from portico.reconcilers.ci_step import CIStep
 from portico.reconcilers.dashboard_search import DashboardSearch
 from portico.reconcilers.dashboards import DashboardStep
 from portico.reconcilers.debounce import Debouncer
 from portico.reconcilers.events import HealthEvents, post_event
 from portico.reconcilers.github_access import GitHubAccess
+from portico.reconcilers.github_poll import GitHubPoller
 from portico.reconcilers.graph import IndexGraph
 from portico.reconcilers.links import LinksStep
 from portico.reconcilers.outside_events import OutsideEvents
@@ -112,11 +114,13 @@ class CatalogEngine(OutsideEvents):
             self.queue_add,
         )
         links = LinksStep(self.dashboard_search)
+        self.github_poll = GitHubPoller(config, github, self.owned_components, self.queue_add)
+        ci = CIStep(self.github_poll)  # after scaffold: it reads status.repository
         self.instance = socket.gethostname()
         # Steps as data: what each kind's reconcile does, in order, and what is decided on
         # the status it computed, before and after it is written (reconcilers/steps.py).
         self.steps: dict[str, tuple[Step, ...]] = {
-            "component": (self.scaffold, self.upgrades, self.dashboards, self.argocd, links),
+            "component": (self.scaffold, ci, self.upgrades, self.dashboards, self.argocd, links),
             "template": (self.templates,),
         }
         self.scorecards = ScorecardFinisher(kube, self.instance)
@@ -260,6 +264,7 @@ class CatalogEngine(OutsideEvents):
     def start(self) -> None:
         self.app_watch.start()
         self.dashboard_search.start()
+        self.github_poll.start()
         self._tasks = [
             asyncio.create_task(self._work(), name=f"portico-worker-{i}")
             for i in range(self._workers)
@@ -268,6 +273,7 @@ class CatalogEngine(OutsideEvents):
     async def stop(self) -> None:
         await self.app_watch.stop()
         await self.dashboard_search.stop()
+        await self.github_poll.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
