@@ -194,6 +194,7 @@ def test_printer_columns_and_kubectl_wait(kubectl: Kubectl, namespace: str) -> N
         "LIFECYCLE",
         "HEALTH",
         "SYNC",
+        "LEVEL",  # the scorecard's (issue 17), before AGE as kubectl puts age last
         "AGE",
     ]
     assert row.split()[:5] == ["cart", "service", "group:team-a", "shop", "experimental"]
