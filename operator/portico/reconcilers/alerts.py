@@ -5,10 +5,7 @@ the status computation reads it (portico.domain.alerts decides the signal).
 The loop runs under `supervise`: an unexpected exception (a bug, an answer nothing expected)
 is logged, counted and the loop restarted after a back-off, instead of ending alert polling."""
 
-import asyncio
-import contextlib
 import logging
-import random
 from collections.abc import Callable
 
 from portico.clients.prometheus import PrometheusClient
@@ -16,14 +13,16 @@ from portico.domain.alerts import QUERY, alerts_from_samples
 from portico.errors import PorticoError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.config import OperatorConfig
-from portico.reconcilers.supervisor import supervise
+from portico.reconcilers.poll_loop import PollLoop
 
 log = logging.getLogger("portico.alerts")
 
 Alerts = tuple[dict[str, str], ...]
 
 
-class AlertPoller:
+class AlertPoller(PollLoop):
+    name = "alerts"
+
     def __init__(
         self,
         config: Callable[[], OperatorConfig],
@@ -31,18 +30,16 @@ class AlertPoller:
         *,
         client: Callable[[str], PrometheusClient] = PrometheusClient,
     ) -> None:
+        super().__init__()
         self._config = config
         self._on_change = on_change
         self._new_client = client  # the URL -> a client; tests pass one on a fake transport
         self._client: PrometheusClient | None = None
-        self._task: asyncio.Task[None] | None = None
         self.alerts: Alerts | None = None
         self.error: str | None = "not queried yet"
-        self._wake = asyncio.Event()
 
-    def wake(self) -> None:
-        """Query now (the configuration changed: a new URL or interval)."""
-        self._wake.set()
+    def interval(self) -> float:
+        return self._config().prometheus.interval
 
     def snapshot(self) -> tuple[Alerts | None, str | None]:
         url = self._config().prometheus.url
@@ -50,13 +47,7 @@ class AlertPoller:
             return None, "no Prometheus configured (prometheus.url in portico-config)"
         return self.alerts, self.error
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(supervise("alerts", self._loop), name="portico-alerts")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
 
@@ -82,13 +73,3 @@ class AlertPoller:
             if error and before[1] is None:
                 log.warning("alerts: %s", error)
             self._on_change()
-
-    async def _loop(self) -> None:
-        while True:
-            # Cleared before the query, not after: a wake() that arrives while the query is
-            # in flight (a new URL) must cut the following sleep short, not be forgotten.
-            self._wake.clear()
-            await self.poll_once()
-            interval = self._config().prometheus.interval
-            with contextlib.suppress(TimeoutError):  # jitter: no thundering herd
-                await asyncio.wait_for(self._wake.wait(), interval * random.uniform(0.9, 1.1))

@@ -18,9 +18,7 @@ The loop runs under `supervise` (an unexpected exception is logged and the loop 
 `stop` cancels it and closes the client."""
 
 import asyncio
-import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -38,7 +36,7 @@ from portico.domain.refs import EntityKey
 from portico.errors import PorticoError
 from portico.metrics import EXTERNAL_CALLS
 from portico.models.config import OperatorConfig
-from portico.reconcilers.supervisor import supervise
+from portico.reconcilers.poll_loop import PollLoop
 
 log = logging.getLogger("portico.dashboard_search")
 
@@ -49,7 +47,9 @@ TokenReader = Callable[[str], Awaitable[str | None]]
 ClientFactory = Callable[[str, str], GrafanaClient]  # (url, token); tests pass a fake's
 
 
-class DashboardSearch:
+class DashboardSearch(PollLoop):
+    name = "dashboard-search"
+
     def __init__(
         self,
         config: Callable[[], OperatorConfig],
@@ -61,6 +61,7 @@ class DashboardSearch:
         page_size: int = SEARCH_PAGE_SIZE,
         max_pages: int = SEARCH_MAX_PAGES,
     ) -> None:
+        super().__init__()
         self._config = config
         self._token = token
         self._components = components
@@ -69,8 +70,6 @@ class DashboardSearch:
         self._page_size = page_size
         self._max_pages = max_pages
         self._client: tuple[tuple[str, str], GrafanaClient] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
         self._dashboards: tuple[Dashboard, ...] | None = None  # the last search's answer
         self._source: str | None = None  # the grafana.url it came from
         self._results: dict[EntityKey, tuple[str, Links]] = {}  # (selector text, its links)
@@ -81,33 +80,13 @@ class DashboardSearch:
         self.searches = 0
 
     # --- lifecycle ----------------------------------------------------------------
-    def start(self) -> None:
-        self._task = asyncio.create_task(
-            supervise("dashboard-search", self._loop), name="portico-dashboard-search"
-        )
+    def interval(self) -> float:
+        return self._config().grafana.search_interval_seconds
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    async def close(self) -> None:
         if self._client is not None:
             await self._client[1].aclose()
             self._client = None
-
-    def wake(self) -> None:
-        """Search now (the configuration changed, or a first selector appeared)."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            # Cleared before the search, not after: a wake() during the search (a new URL)
-            # must cut the following sleep short, not be forgotten.
-            self._wake.clear()
-            await self.poll_once()
-            interval = self._config().grafana.search_interval_seconds
-            with contextlib.suppress(TimeoutError):  # jitter: no thundering herd
-                await asyncio.wait_for(self._wake.wait(), interval * random.uniform(0.9, 1.1))
 
     # --- what the links step reads --------------------------------------------------
     def matches(self, view: EntityView) -> list[dict[str, str]] | None:

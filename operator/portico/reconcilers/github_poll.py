@@ -38,7 +38,7 @@ from portico.errors import PorticoError
 from portico.metrics import EXTERNAL_CALLS, RATE_LIMIT_WAITS
 from portico.models.config import OperatorConfig
 from portico.reconcilers.github_repos import Failed, PollStats, Repo, Target
-from portico.reconcilers.supervisor import supervise
+from portico.reconcilers.poll_loop import JITTER, PollLoop
 
 log = logging.getLogger("portico.github_poll")
 
@@ -55,7 +55,9 @@ class TokenSource(Protocol):
     async def token(self, config: OperatorConfig) -> str | None: ...
 
 
-class GitHubPoller:
+class GitHubPoller(PollLoop):
+    name = "github-poll"
+
     def __init__(
         self,
         config: Callable[[], OperatorConfig],
@@ -68,6 +70,7 @@ class GitHubPoller:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         wall: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self._config = config
         self._access = access
         self._components = components
@@ -77,8 +80,6 @@ class GitHubPoller:
         self._client: tuple[str, GitHubPollClient] | None = None
         self._repos: dict[str, Repo] = {}
         self._round = 0
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
         self._unseen = asyncio.Event()
         self.budget = Budget(clock, sleep)
         self._off: str | None = None  # why nothing is polled (no token, disabled)
@@ -106,18 +107,10 @@ class GitHubPoller:
             return None
         return repo.answer
 
-    def wake(self) -> None:
-        """Start a round now (the configuration changed)."""
-        self._wake.set()
+    def interval(self) -> float:
+        return self._config().github.poll.interval_seconds
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(supervise("github-poll", self._loop), name="portico-gh")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    async def close(self) -> None:
         if self._client is not None:
             await self._client[1].aclose()
             self._client = None
@@ -131,8 +124,7 @@ class GitHubPoller:
             self._unseen.clear()
             started = self._clock()
             await self.poll_once()
-            interval = self._config().github.poll.interval_seconds
-            next_round = started + interval * random.uniform(0.9, 1.1)
+            next_round = started + self.interval() * random.uniform(1 - JITTER, 1 + JITTER)
             while (left := next_round - self._clock()) > 0:
                 await self._wait(left)
                 if self._wake.is_set():
