@@ -63,3 +63,22 @@ async def test_bad_cel_is_an_event_naming_the_check_and_the_last_good_config_sta
         assert source.error is None
     finally:
         await http.aclose()
+
+
+async def test_a_bad_configuration_at_start_says_the_defaults_are_in_force() -> None:
+    events: list[dict[str, Any]] = []
+
+    def api_server(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            events.append(json.loads(request.content))
+            return httpx.Response(201, json={})
+        return httpx.Response(200, json=configmap(BAD, "1"))
+
+    http = httpx.AsyncClient(base_url="http://kube.test", transport=httpx.MockTransport(api_server))
+    source = ConfigSource(KubeClient(http), "portico-system", "portico-config", lambda: None)
+    try:
+        await source.load()
+    finally:
+        await http.aclose()
+    (rejected,) = events
+    assert rejected["note"].endswith("Portico's defaults stay in force")

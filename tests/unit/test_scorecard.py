@@ -2,6 +2,7 @@
 by kind, type, lifecycle and namespace, adding up to a level; bad CEL refused with the check
 named."""
 
+import time
 from typing import Any
 
 import pytest
@@ -187,3 +188,20 @@ def test_check_names_and_levels_are_unique() -> None:
 def test_scorecards_can_be_turned_off() -> None:
     off = config(enabled=False)
     assert scorecard(off, view(), {}) is None
+
+
+def test_custom_levels_without_checks_are_refused_not_a_keyerror_per_reconcile() -> None:
+    with pytest.raises(ValueError, match="default checks use bronze, silver and gold"):
+        config(levels=["basic", "advanced"])
+    assert config(levels=["basic"], enabled=False).enabled is False  # off: nothing to score
+
+
+def test_an_entity_too_large_to_score_fails_every_check_quickly() -> None:
+    huge = view(annotations={f"a{i}": "x" * 1000 for i in range(200)})  # 200 KiB: legal
+    started = time.perf_counter()
+    card = scorecard(OperatorConfig().scorecards, huge, {})
+    assert time.perf_counter() - started < 0.05  # printed by the bench; a gross bound here
+    assert card is not None
+    assert card["level"] == "none"
+    assert {c["result"] for c in card["checks"]} == {"Fail"}
+    assert card["checks"][0]["message"].startswith("the entity is too large to score (")

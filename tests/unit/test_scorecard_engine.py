@@ -89,3 +89,13 @@ async def test_a_scorecard_reads_the_health_decided_in_the_same_reconcile() -> N
 
 def _config_with(scorecards: dict[str, Any]) -> OperatorConfig:
     return OperatorConfig.model_validate({"scorecards": scorecards})
+
+
+async def test_an_entity_that_left_the_shard_or_was_deleted_mid_reconcile_is_not_counted() -> None:
+    engine, _, entities, edges = engine_with_fake_api()
+    index(entities, edges, make_body("Component", "a", SPEC))
+    await engine.reconcile(KEY)
+    assert engine.scorecards.tally
+    del entities[KEY]  # deleted, or its namespace moved to another shard's
+    await engine.reconcile(KEY)
+    assert engine.scorecards.tally == {}

@@ -26,6 +26,8 @@ REPO = "https://github.com/acme/checkout.git"
         ("dir:/etc", REPO, "main", None),
         ("dir:.", "https://git.example.com/x.git", "main", None),  # no standard web form
         ("dir:.", None, "main", None),
+        ("dir:.", "https://github.com/acme/..", "main", None),  # not a repository name
+        ("dir:.", "https://github.com/acme/.", "main", None),
         (
             "url:https://docs.acme.example/checkout",
             None,

@@ -137,9 +137,12 @@ _GITHUB_REPOSITORY = re.compile(
 
 
 def github_repository(url: str) -> tuple[str, str] | None:
-    """(owner, repo) of a https://github.com/<owner>/<repo>[.git] URL, else None."""
+    """(owner, repo) of a https://github.com/<owner>/<repo>[.git] URL, else None (`.` and
+    `..` are not repository names: in a request path they would leave the repository)."""
     found = _GITHUB_REPOSITORY.fullmatch(url)
-    return (found[1], found[2]) if found else None
+    if found is None or found[2] in (".", ".."):
+        return None
+    return (found[1], found[2])
 
 
 def repository_url(

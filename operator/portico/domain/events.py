@@ -124,7 +124,14 @@ def scorecard_event(
 
 
 def config_event(
-    namespace: str, name: str, uid: str, error: str | None, *, now: str, instance: str
+    namespace: str,
+    name: str,
+    uid: str,
+    error: str | None,
+    *,
+    kept: str = "the last good configuration stays",
+    now: str,
+    instance: str,
 ) -> dict[str, Any]:
     """On the portico-config ConfigMap: why it was rejected (a Warning), or, after a
     rejection, that a good one is in force again."""
@@ -132,7 +139,7 @@ def config_event(
         reason, note = "ConfigurationLoaded", "configuration loaded; it is in force"
     else:
         reason = "ConfigurationRejected"
-        note = f"{error}; the last good configuration stays in force"
+        note = f"{error}; {kept} in force"
     regarding = {"apiVersion": "v1", "kind": "ConfigMap", "name": name, "namespace": namespace}
     return _event(
         {**regarding, "uid": uid},

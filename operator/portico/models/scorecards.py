@@ -121,6 +121,13 @@ class ScorecardConfig(_Config):
                     f"levels: {level!r} must be lower case letters, digits and '-', "
                     f"and not {NO_LEVEL!r}"
                 )
+        if self.checks is None and self.enabled:
+            missing = sorted({"bronze", "silver", "gold"} - set(self.levels))
+            if missing:
+                raise ValueError(
+                    f"levels: the default checks use bronze, silver and gold ({', '.join(missing)} "
+                    "missing): keep them, or give checks of your own for these levels"
+                )
         seen: set[str] = set()
         for check in self.checks or ():
             if check.name in seen:

@@ -310,6 +310,8 @@ class CatalogEngine(OutsideEvents):
             return
         view = self.graph.get(key)
         if view is None or not self.owns(key):
+            for finisher in self.finishers.get(key.kind, ()):
+                finisher.forget(key)  # another shard counts it now
             return  # gone, or its namespace moved to another shard while it waited
         if self._written.defer_stale(view):
             return  # a stale view (older than our own last write): a newer event follows

@@ -62,15 +62,17 @@ class ConfigSource:
         self._resource_version: str | None = None
         self._runs = 0
         self.error: str | None = None  # why the ConfigMap in the cluster is not in force
+        self._loaded = False  # a configuration from the ConfigMap was ever in force
         self.instance = socket.gethostname()
 
-    async def _report(self, obj: dict[str, Any], error: str | None) -> None:
+    async def _report(self, obj: dict[str, Any], error: str | None, loaded: bool = True) -> None:
         meta = obj.get("metadata") or {}
         event = config_event(
             str(meta.get("namespace", "")),
             self._name,
             str(meta.get("uid", "")),
             error,
+            kept="the last good configuration stays" if loaded else "Portico's defaults stay",
             now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             instance=self.instance,
         )
@@ -84,12 +86,13 @@ class ConfigSource:
                 "ignoring configmap %s: %s (keeping the previous configuration)", self._name, e
             )
             if str(e) != self.error and obj is not None:
-                await self._report(obj, str(e))
+                await self._report(obj, str(e), loaded=self._loaded)
             self.error = str(e)
             return
         if self.error is not None and obj is not None:
             await self._report(obj, None)
         self.error = None
+        self._loaded = True
         if config != self.current:
             self.current = config
             log.info("configuration loaded from configmap %s", self._name)

@@ -30,7 +30,8 @@ class ScorecardFinisher:
 
     def finish(self, ctx: StepContext, status: Mapping[str, Any]) -> dict[str, Any]:
         card = scorecard(ctx.config.scorecards, ctx.view, status)
-        self._count(ctx.view.key, card)
+        if ctx.graph.get(ctx.view.key) is not None:  # not deleted while the steps awaited
+            self._count(ctx.view.key, card)
         return {"scorecard": card}
 
     async def written(
