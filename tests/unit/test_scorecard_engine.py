@@ -99,3 +99,32 @@ async def test_an_entity_that_left_the_shard_or_was_deleted_mid_reconcile_is_not
     del entities[KEY]  # deleted, or its namespace moved to another shard's
     await engine.reconcile(KEY)
     assert engine.scorecards.tally == {}
+
+
+async def test_a_level_moved_by_new_checks_is_not_an_event_per_entity() -> None:
+    engine, requests, entities, edges = engine_with_fake_api()
+    index(entities, edges, make_body("Component", "a", SPEC))
+    await engine.reconcile(KEY)
+    status = writes(requests)[-1]
+    assert status["scorecard"]["level"] == "none"
+    engine._config = lambda: _config_with(  # type: ignore[method-assign]
+        {"levels": ["any"], "checks": [{"name": "t", "level": "any", "expression": "true"}]}
+    )
+    index(entities, edges, make_body("Component", "a", SPEC, rv="3", status=status))
+    await engine.reconcile(KEY)
+    assert writes(requests)[-1]["scorecard"]["level"] == "any"  # rescored and written
+    assert events(requests) == []  # but the admin's change is not news about the entity
+    # The entity's own change under the new checks is an Event again.
+    engine._config = lambda: _config_with(  # type: ignore[method-assign]
+        {"levels": ["any"], "checks": [{"name": "t", "level": "any",
+                                        "expression": "has(self.spec.system)"}]}
+    )  # fmt: skip
+    status = writes(requests)[-1]
+    index(entities, edges, make_body("Component", "a", SPEC, rv="5", status=status))
+    await engine.reconcile(KEY)  # rescored by new checks again: none, no Event
+    status = writes(requests)[-1]
+    index(entities, edges, make_body("Component", "a", {**SPEC, "system": "s"}, rv="7",
+                                     status=status))  # fmt: skip
+    await engine.reconcile(KEY)
+    (event,) = events(requests)
+    assert "none -> any" in event["note"]

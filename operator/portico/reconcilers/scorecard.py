@@ -1,5 +1,6 @@
 """The scorecard finisher: status.scorecard from the status about to be written
-(domain/scorecard.py decides), an Event when the level moves, and the
+(domain/scorecard.py decides), an Event when the level moves because the entity changed (not
+when an admin changed the checks: that is logged, not one Event per entity), and the
 `portico_scorecard_checks{check,result}` gauge, counted per entity this process writes."""
 
 import logging
@@ -11,6 +12,7 @@ from portico.domain.events import scorecard_event
 from portico.domain.refs import EntityKey
 from portico.domain.scorecard import level_change, scorecard
 from portico.metrics import SCORECARD_CHECKS, SCORECARD_LEVELS
+from portico.models.scorecards import ScorecardConfig
 from portico.reconcilers.events import post_event
 from portico.reconcilers.steps import StepContext
 
@@ -27,11 +29,21 @@ class ScorecardFinisher:
         self._instance = instance
         self._results: dict[EntityKey, tuple[tuple[str, str], ...]] = {}
         self.tally: Tally = {}
+        # The scorecard configuration each entity's last card was made with: a level that
+        # moves because an admin changed the checks is not news about the entity, and on a
+        # large catalog it would be one Event per entity.
+        self._basis: dict[EntityKey, ScorecardConfig] = {}
+        self._rescored: set[EntityKey] = set()
 
     def finish(self, ctx: StepContext, status: Mapping[str, Any]) -> dict[str, Any]:
-        card = scorecard(ctx.config.scorecards, ctx.view, status)
-        if ctx.graph.get(ctx.view.key) is not None:  # not deleted while the steps awaited
-            self._count(ctx.view.key, card)
+        key, basis = ctx.view.key, ctx.config.scorecards
+        card = scorecard(basis, ctx.view, status)
+        if ctx.graph.get(key) is not None:  # not deleted while the steps awaited
+            self._count(key, card)
+            before = self._basis.get(key)
+            self._basis[key] = basis
+            if before is not None and before != basis:
+                self._rescored.add(key)
         return {"scorecard": card}
 
     async def written(
@@ -40,9 +52,14 @@ class ScorecardFinisher:
         change = level_change(
             ctx.config.scorecards.levels, before.get("scorecard"), after.get("scorecard")
         )
+        rescored = ctx.view.key in self._rescored
+        self._rescored.discard(ctx.view.key)
         if change is None:
             return
         old, new, down = change
+        if rescored:
+            log.info("%s: scorecard level %s -> %s (the checks changed)", ctx.view.key, old, new)
+            return
         view = ctx.view
         message = str((after.get("scorecard") or {}).get("message", ""))
         event = scorecard_event(
@@ -54,6 +71,8 @@ class ScorecardFinisher:
 
     def forget(self, key: EntityKey) -> None:
         self._count(key, None)
+        self._basis.pop(key, None)
+        self._rescored.discard(key)
 
     def _count(self, key: EntityKey, card: Mapping[str, Any] | None) -> None:
         """Move the gauge by this entity's change only (no re-count of the catalog)."""
