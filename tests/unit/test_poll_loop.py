@@ -53,3 +53,19 @@ async def test_a_round_that_raises_does_not_end_the_polls() -> None:
 
 async def _rounds(loop: Counting, n: int) -> None:
     assert loop.rounds == n
+
+
+async def test_a_standby_replica_skips_its_rounds_until_it_is_active() -> None:
+    loop = Counting()
+    standby = True
+    loop.paused = lambda: standby
+    loop.start()
+    try:
+        loop.wake()
+        await asyncio.sleep(0.05)
+        assert loop.rounds == 0  # woken, but paused: no request spent
+        standby = False
+        loop.wake()
+        await eventually_async(lambda: _rounds(loop, 1), within=2)
+    finally:
+        await loop.stop()

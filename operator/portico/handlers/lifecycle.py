@@ -9,6 +9,7 @@ from portico.clients.kube import KubeClient
 from portico.config import from_env
 from portico.domain.sharding import FINALIZER
 from portico.handlers.views import ViewCache
+from portico.kopf_gate import operator_paused
 from portico.metrics import register_catalog_collector, unregister
 from portico.reconcilers.alerts import AlertPoller
 from portico.reconcilers.backstage_export import views_of
@@ -83,6 +84,8 @@ async def startup(
     )
     memo.config.start(await memo.config.load())
     memo.engine.alerts = AlertPoller(lambda: memo.config.current, memo.engine.requeue_alerting)
+    for poller in (memo.engine.alerts, memo.engine.dashboard_search, memo.engine.github_poll):
+        poller.paused = operator_paused  # a standby replica spends no external budget
     memo.engine.alerts.start()
     memo.collector = register_catalog_collector(lambda: memo.engine.graph)
     memo.engine.start()

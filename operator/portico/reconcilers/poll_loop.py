@@ -4,12 +4,18 @@ thundering herd of replicas), `wake()` to start a round at once (the configurati
 and a supervisor that restarts the loop after an unexpected exception instead of ending
 the polls. What a round reads, and which entities it requeues, is the subclass's.
 
+A standby replica (kopf's peering paused it: `paused`, set at start-up to
+kopf_gate.operator_paused) skips its rounds: two replicas would otherwise spend the external
+system's budget twice, and only the active one writes what the answers change.
+
 A subclass gives `poll_once()` and `interval()`; one that paces its rounds itself (GitHub's
-budgets) overrides `_loop` and keeps `start`, `stop` and `wake`."""
+budgets) overrides `_loop`, calls `standby()` before each round, and keeps `start`, `stop` and
+`wake`."""
 
 import asyncio
 import contextlib
 import random
+from collections.abc import Callable
 
 from portico.reconcilers.supervisor import supervise
 
@@ -22,6 +28,10 @@ class PollLoop:
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self.paused: Callable[[], bool | None] = lambda: None  # None: not known, so active
+
+    def standby(self) -> bool:
+        return self.paused() is True
 
     async def poll_once(self) -> None:
         raise NotImplementedError
@@ -54,7 +64,8 @@ class PollLoop:
             # Cleared before the round, not after: a wake() that arrives while the round is
             # in flight (a new URL) must cut the following pause short, not be forgotten.
             self._wake.clear()
-            await self.poll_once()
+            if not self.standby():
+                await self.poll_once()
             pause = self.interval() * random.uniform(1 - JITTER, 1 + JITTER)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)
