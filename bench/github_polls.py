@@ -30,6 +30,7 @@ import httpx
 from portico.clients.github_poll import GitHubPollClient
 from portico.domain.entity import EntityView, view_from_body
 from portico.models.config import GithubConfig, OperatorConfig
+from portico.models.tenancy import TenancyConfig
 from portico.reconcilers.github_poll import GitHubPoller, PollStats
 
 EPOCH = 1_700_000_000.0  # the simulated wall clock at virtual time 0
@@ -189,7 +190,13 @@ async def measure(n: int, pushes_per_day: float, seed: int, settle: float) -> di
     clock = VirtualClock()
     github = SimulatedGitHub(clock, n, pushes_per_day, random.Random(seed))
     transport = httpx.MockTransport(github)
-    config = OperatorConfig(github=GithubConfig(api_url="https://api.github.test"))
+    # The bench's namespace may name the simulated owner's repositories (tenancy: deny by
+    # default, observe.githubOwners allows).
+    rule = {"namespaces": ["bench"], "observe": {"githubOwners": ["acme"]}}
+    config = OperatorConfig(
+        github=GithubConfig(api_url="https://api.github.test"),
+        tenancy=TenancyConfig.model_validate({"rules": [rule]}),
+    )
     views = components(n)
     requeued = 0
 
@@ -206,6 +213,7 @@ async def measure(n: int, pushes_per_day: float, seed: int, settle: float) -> di
         clock=clock,
         sleep=clock.sleep,
         wall=clock.wall,
+        namespace_labels=lambda namespace: {},
     )
     started = time.perf_counter()
     poller.start()

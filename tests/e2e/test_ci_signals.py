@@ -3,9 +3,14 @@ Component named by Backstage's github.com/project-slug annotation turns Degraded
 signal when the latest run on main fails, Healthy when a new run passes; its repository
 archived gives RepositoryArchived=True, deleted RepositoryMissing=True (and no CI any more),
 neither gating Ready. Between changes, the polls are 304s. With `github.ci.affectsHealth:
-false` a red CI is in status.ci only. Polls run every second here (`github.poll`)."""
+false` a red CI is in status.ci only. The suite's t-* namespaces may name acme's
+repositories (their tenancy rule publishes there, and observe.githubOwners defaults to
+that); a namespace no rule matches may not: CIRead=False (RepositoryNotAllowed), nothing of
+the repository in its status, not gating Ready, and no request for it reaches GitHub. Polls
+run every second here (`github.poll`)."""
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -170,3 +175,41 @@ def test_ci_that_does_not_affect_health_is_reported_only(
             assert "health" not in status, status  # no ci signal, and no other source
 
         eventually(reported_only, timeout=30)
+
+
+@pytest.fixture
+def outsider(kubectl: Kubectl) -> Iterator[str]:
+    """A namespace no tenancy rule matches (deny by default)."""
+    name = f"outsider-{uuid.uuid4().hex[:8]}"
+    kubectl.run("create", "namespace", name)
+    yield name
+    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_a_namespace_may_not_read_another_teams_repository(
+    kubectl: Kubectl, outsider: str, github: FakeGitHub, http: httpx.Client, fast_polls: None
+) -> None:
+    repo = repository(github, http, outsider)
+    github.add_run("acme", repo, CI, branch="main", status="completed", conclusion="failure")
+    seen = len(github.calls)
+    kubectl.apply(component("spy", repo), outsider)
+
+    def refused() -> dict[str, Any]:
+        status = status_of(kubectl, "spy", outsider)
+        c = conditions(status).get("CIRead")
+        assert c is not None, status
+        assert c["status"] == "False", c
+        return status
+
+    status = eventually(refused, timeout=30)
+    c = conditions(status)["CIRead"]
+    assert c["reason"] == "RepositoryNotAllowed"
+    assert f"namespace {outsider}" in c["message"]
+    assert "observe.githubOwners" in c["message"]
+    assert conditions(status)["Ready"]["status"] == "True"  # CIRead does not gate Ready
+    time.sleep(3)  # a few rounds of polls (every second)
+    status = status_of(kubectl, "spy", outsider)
+    assert "ci" not in status
+    assert "RepositoryMissing" not in conditions(status)
+    asked = [c.path for c in github.calls[seen:] if f"/repos/acme/{repo}" in c.path]
+    assert asked == [], asked  # GitHub was never asked about it

@@ -6,9 +6,12 @@ count (pull-request runs, cancelled/skipped/stale ones, the `workflows` setting 
 path and name); several workflows (the worst decides, a later green one does not hide a red
 one); no run at all (no status.ci, no signal); status.ci carries no time of Portico's own, so
 the same answer twice is no status write; the repository's conditions (found, archived,
-deleted; none before a read); and the step's cases: no repository, polls off or no token
-(cleared), no answer yet after a restart (what the status said is kept, for the same
-repository only), `enabled: false`, `affectsHealth: false`.
+deleted; none before a read); lastConclusion (the newest completed runs: a run under way,
+cancelled or waiting for approval leaves it; any failing workflow makes it a failure; the
+runs kept in memory hold what it needs); `.` and `..` are no repository name; and the step's
+cases: no repository, polls off or no token (cleared), no answer yet after a restart (what
+the status said is kept, for the same repository only), `enabled: false`, `affectsHealth:
+false`, lastConclusion through red, a push and green. Tenancy: test_ci_tenancy.py.
 """
 
 from typing import Any
@@ -31,6 +34,7 @@ from portico.domain.conditions import merge_conditions
 from portico.domain.entity import EntityView, view_from_body
 from portico.domain.status import OWNED, desired_status, status_patch
 from portico.models.config import CIConfig, GithubConfig, GithubPollConfig, OperatorConfig
+from portico.models.tenancy import TenancyConfig
 from portico.reconcilers.ci_step import CIStep
 from portico.reconcilers.steps import StepContext
 
@@ -119,6 +123,7 @@ def test_status_ci_names_the_deciding_run_and_a_failure_links_to_it() -> None:
         "url": "https://github.com/acme/svc/actions/runs/8",
         "commit": SHA,
         "updatedAt": "2024-12-31T23:59:00Z",
+        "lastConclusion": "failure",
         "message": "CI failed on main at 0123456 (run #8): "
         "https://github.com/acme/svc/actions/runs/8",
     }
@@ -270,6 +275,104 @@ def test_kept_conditions_are_those_about_the_same_repository() -> None:
     assert kept_conditions(written, "acme/other") == []
 
 
+# -- lastConclusion: the newest completed runs, stable while a run is under way ------------
+
+
+DOCS = {"path": ".github/workflows/docs.yml", "name": "Docs"}
+
+
+def last(*items: dict[str, Any], workflows: tuple[str, ...] = ()) -> str | None:
+    ci = decide(*items, workflows=workflows)
+    return None if ci is None else ci.get("lastConclusion")
+
+
+def test_last_conclusion_stays_red_while_a_new_run_is_under_way_then_follows_it() -> None:
+    red = [raw(1, conclusion="success"), raw(2, conclusion="failure")]
+    assert last(*red) == "failure"
+    for state in ("queued", "in_progress", "waiting"):
+        running = decide(*red, raw(3, status=state))
+        assert running is not None
+        assert (running["runId"], running["status"]) == (3, state)  # health: Progressing
+        assert running["lastConclusion"] == "failure"  # the scorecard: still red
+        assert running["message"].endswith("; last completed: failure")
+    # A run cancelled by the next push, or waiting for an approval, says nothing either.
+    assert last(*red, raw(3, conclusion="cancelled"), raw(4, status="in_progress")) == "failure"
+    assert last(*red, raw(3, conclusion="action_required")) == "failure"
+    assert last(*red, raw(3, conclusion="success")) == "success"
+    assert last(*red, raw(3, conclusion="success"), raw(4, status="queued")) == "success"
+
+
+def test_the_runs_kept_in_memory_hold_what_last_conclusion_needs() -> None:
+    """The poller keeps `latest_runs` only: a workflow under way keeps its newest completed
+    run beside it, and nothing older."""
+    kept = runs(
+        raw(1, conclusion="failure"),
+        raw(2, conclusion="success"),
+        raw(3, conclusion="cancelled"),
+        raw(4, status="in_progress"),
+        raw(5, status="queued"),
+        raw(6, conclusion="success", **DOCS),
+    )
+    assert [r.id for r in kept] == [6, 5, 2]
+    assert [r.id for r in runs(raw(1, conclusion="failure"), raw(2))] == [2]
+
+
+def test_with_several_workflows_any_failure_is_the_last_conclusion() -> None:
+    # CI failed, Docs passed later: failure (a later green workflow does not hide it).
+    assert last(raw(1, conclusion="failure"), raw(2, conclusion="success", **DOCS)) == "failure"
+    # CI's new run is under way; its last completed run failed: still failure.
+    assert (
+        last(
+            raw(1, conclusion="failure"),
+            raw(2, conclusion="success", **DOCS),
+            raw(3, status="in_progress"),
+        )
+        == "failure"
+    )
+    # Docs failed and is re-running, CI passed: failure.
+    assert (
+        last(
+            raw(1, conclusion="failure", **DOCS),
+            raw(2, conclusion="success"),
+            raw(3, status="in_progress", **DOCS),
+        )
+        == "failure"
+    )
+    # All pass: the newest one's conclusion.
+    assert last(raw(1, conclusion="success"), raw(2, conclusion="neutral", **DOCS)) == "neutral"
+    assert last(raw(1, conclusion="neutral", **DOCS), raw(2, conclusion="success")) == "success"
+    # A failure outranks a conclusion Portico cannot judge, which outranks a pass.
+    unjudged = raw(3, conclusion="something_new", path=".github/workflows/e2e.yml", name="E2E")
+    assert last(raw(1, conclusion="timed_out"), raw(2, conclusion="success", **DOCS), unjudged) == (
+        "timed_out"
+    )
+    assert last(raw(1, conclusion="success"), unjudged) == "something_new"
+    # Only the counted workflows decide.
+    assert last(
+        raw(1, conclusion="success"), raw(2, conclusion="failure", **DOCS), workflows=("CI",)
+    ) == ("success")
+
+
+def test_without_a_completed_run_there_is_no_last_conclusion() -> None:
+    running = decide(raw(1, status="in_progress"))
+    assert running is not None
+    assert "lastConclusion" not in running
+    assert running["message"] == (
+        "CI is running on main at 0123456 (run #1): https://github.com/acme/svc/actions/runs/1"
+    )
+    assert last(raw(1, conclusion="action_required")) is None
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_dot_repository_names_are_no_repository(name: str) -> None:
+    assert repository_of(component({"github.com/project-slug": f"acme/{name}"})) is None
+    source = {**COMP, "source": {"github": {"owner": "acme", "repo": name}}}
+    view = view_from_body("Component", body("Component", "svc", source))
+    assert repository_of(view) is None
+    scaffolded = component({}, repository={"url": f"https://github.com/acme/{name}"})
+    assert repository_of(scaffolded) is None
+
+
 # -- the step --------------------------------------------------------------------------
 
 
@@ -290,8 +393,15 @@ def component(annotations: dict[str, str] | None = None, **status: Any) -> Entit
     return view_from_body("Component", raw_body)
 
 
+# `shop` may name acme's repositories (publish.githubOwners, the default of
+# observe.githubOwners); test_ci_tenancy.py covers the refusals.
+SHOP = TenancyConfig.model_validate(
+    {"rules": [{"namespaces": ["shop"], "publish": {"githubOwners": ["acme"]}}]}
+)
+
+
 def config(**ci: Any) -> OperatorConfig:
-    return OperatorConfig(github=GithubConfig(ci=CIConfig(**ci)))
+    return OperatorConfig(github=GithubConfig(ci=CIConfig(**ci)), tenancy=SHOP)
 
 
 async def step(
@@ -337,7 +447,7 @@ async def test_without_a_repository_or_polls_everything_is_cleared() -> None:
     written = component(ci=ci_before)
     assert await step(component(annotations={}), Answers(RED)) == ([], None, ())
     assert await step(written, Answers(RED, polling=False)) == ([], None, ())
-    off = OperatorConfig(github=GithubConfig(poll=GithubPollConfig(enabled=False)))
+    off = OperatorConfig(github=GithubConfig(poll=GithubPollConfig(enabled=False)), tenancy=SHOP)
     assert await step(written, Answers(RED), off) == ([], None, ())
 
 
@@ -345,6 +455,22 @@ async def test_a_deleted_repository_has_no_ci() -> None:
     conditions, ci, signals = await step(component(), Answers(RepoAnswer(found=False)))
     assert [(c["type"], c["status"]) for c in conditions] == [("RepositoryMissing", "True")]
     assert (ci, signals) == (None, ())
+
+
+async def test_the_step_keeps_last_conclusion_while_a_push_runs() -> None:
+    """The scorecard's ci-passing reads lastConclusion: red, a push (a run under way), then
+    green. Health goes Degraded, Progressing, Healthy; lastConclusion failure, failure,
+    success."""
+    seen: list[tuple[str, str]] = []
+    for items in (
+        (raw(3, conclusion="failure"),),
+        (raw(3, conclusion="failure"), raw(4, status="in_progress")),
+        (raw(3, conclusion="failure"), raw(4, conclusion="success")),
+    ):
+        answer = RepoAnswer(found=True, archived=False, branch="main", runs=runs(*items))
+        _, ci, signals = await step(component(), Answers(answer))
+        seen.append((ci["lastConclusion"], signals[0].status))
+    assert seen == [("failure", "Degraded"), ("failure", "Progressing"), ("success", "Healthy")]
 
 
 async def test_before_the_first_answer_a_restart_keeps_what_the_status_said() -> None:

@@ -6,11 +6,15 @@ Components sharing a repository share its requests; only the Components whose re
 answer changed are re-queued; a deleted repository (404) and an archived one; a 403 keeps the
 last answer and is logged once, not on every round; the repository is read every Nth round,
 staggered; a known default branch saves the first repository read; `ci.enabled: false` reads
-no runs; no token means no request and one log line; a refused token or an unreachable GitHub
-ends a round early; the budgets stretch a round (per minute: spacing; per hour: a bucket a 304
-gives back), a rate limit and GitHub's Retry-After hold the polls, and the share of the hour
-left for scaffolding stops them; the loop reads a Component seen for the first time at once,
-starts a round on wake() and stops on stop().
+no runs; a missing token keeps the answers and ETags (one log line, no request) and a token
+back sends the kept ETags, a token missing for NO_TOKEN_GRACE switches the polls off (once,
+re-queueing every Component with a repository), `poll.enabled: false` at once; a refused
+token or an unreachable GitHub ends a round early; the budgets stretch a round (per minute:
+spacing; per hour: a bucket a 304 gives back), a rate limit and GitHub's Retry-After hold the
+polls, never longer than an hour (MAX_WAIT), and the share of the hour left for scaffolding
+stops them; the loop reads a Component seen for the first time at once, starts a round on
+wake() (cutting a hold's waits short; a new token is not held) and stops on stop(), a long
+hold too. Which repositories are polled at all (tenancy): test_ci_tenancy.py.
 
 Rounds run on a virtual clock (`Clock`): waiting costs no real time, and the test reads how
 long a round would have taken.
@@ -27,12 +31,27 @@ import httpx
 import pytest
 
 from fakes.github import FakeGitHub
-from portico.clients.github_poll import Budget
+from portico.clients.github_poll import (
+    MAX_WAIT,
+    Budget,
+    GitHubPollClient,
+    Interrupted,
+    PollAnswer,
+    RateInfo,
+    rate_limit_wait,
+)
 from portico.domain.entity import EntityView, view_from_body
 from portico.domain.refs import EntityKey
 from portico.errors import TransientError
 from portico.models.config import CIConfig, GithubConfig, GithubPollConfig, OperatorConfig
-from portico.reconcilers.github_poll import ABORT_AFTER, CONCURRENCY, GitHubPoller
+from portico.models.tenancy import TenancyConfig
+from portico.reconcilers.github_poll import (
+    ABORT_AFTER,
+    CONCURRENCY,
+    NO_TOKEN_GRACE,
+    ClientFactory,
+    GitHubPoller,
+)
 from support.poll import eventually_async
 
 CI = ".github/workflows/ci.yml"
@@ -70,16 +89,13 @@ class Catalog:
         self.views: dict[EntityKey, EntityView] = {}
         self.requeued: list[EntityKey] = []
 
-    def add(self, name: str, slug: str, **status: Any) -> EntityView:
+    def add(self, name: str, slug: str, namespace: str = "shop", **status: Any) -> EntityView:
+        annotations = {"github.com/project-slug": slug} if slug else {}
         view = view_from_body(
             "Component",
             {
                 "kind": "Component",
-                "metadata": {
-                    "name": name,
-                    "namespace": "shop",
-                    "annotations": {"github.com/project-slug": slug},
-                },
+                "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
                 "spec": {"type": "service", "lifecycle": "production", "owner": "group:t"},
                 "status": status,
             },
@@ -120,9 +136,21 @@ async def repository(
         fake.add_run("acme", name, CI, branch="main", status="completed", conclusion=run)
 
 
-def settings(fake: FakeGitHub, *, ci: CIConfig | None = None, **poll: Any) -> OperatorConfig:
-    github = GithubConfig(api_url=fake.base_url, poll=GithubPollConfig(**poll), ci=ci or CIConfig())
-    return OperatorConfig(github=github)
+# The Catalog's namespace may name the fake's org: its Templates publish there, and
+# observe.githubOwners defaults to publish.githubOwners (test_ci_tenancy.py has the rest).
+SHOP = TenancyConfig.model_validate(
+    {"rules": [{"namespaces": ["shop"], "publish": {"githubOwners": ["acme"]}}]}
+)
+
+
+def no_labels(namespace: str) -> dict[str, str]:
+    return {}
+
+
+def settings(fake: FakeGitHub | str, *, ci: CIConfig | None = None, **poll: Any) -> OperatorConfig:
+    api_url = fake if isinstance(fake, str) else fake.base_url
+    github = GithubConfig(api_url=api_url, poll=GithubPollConfig(**poll), ci=ci or CIConfig())
+    return OperatorConfig(github=github, tenancy=SHOP)
 
 
 def poller_for(
@@ -141,6 +169,7 @@ def poller_for(
         access or Access(fake.token),
         lambda: list(catalog.views.values()),
         catalog.requeue,
+        namespace_labels=no_labels,
         **kwargs,
     )
 
@@ -342,13 +371,15 @@ async def test_ci_disabled_reads_no_runs(fake: FakeGitHub, http: httpx.AsyncClie
     catalog = Catalog()
     svc = catalog.add("svc", "acme/svc")
     config = settings(fake, ci=CIConfig(enabled=False))
+    clock = Clock()
     poller = GitHubPoller(
         lambda: config,
         Access(fake.token),
         lambda: list(catalog.views.values()),
         catalog.requeue,
-        clock=Clock(),
-        sleep=Clock().sleep,
+        namespace_labels=no_labels,
+        clock=clock,
+        sleep=clock.sleep,
     )
     try:
         await poller.poll_once()
@@ -360,31 +391,107 @@ async def test_ci_disabled_reads_no_runs(fake: FakeGitHub, http: httpx.AsyncClie
         await poller.stop()
 
 
-async def test_without_a_token_nothing_is_asked_and_it_is_said_once(
+async def test_a_missing_token_keeps_the_answers_and_a_token_back_sends_the_etags(
+    fake: FakeGitHub, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Secret being replaced, or read in a bad moment: a failed round, not a wipe."""
+    await repository(fake, http, "svc", run="success")
+    catalog = Catalog()
+    svc = catalog.add("svc", "acme/svc")
+    access, clock = Access(fake.token), Clock()
+    poller = poller_for(fake, catalog, clock, access)
+    try:
+        await poller.poll_once()
+        before, _ = poller.answer(svc), catalog.take()
+        assert before is not None
+        access.value = None
+        seen = len(fake.calls)
+        with caplog.at_level(logging.INFO, logger="portico.github_poll"):
+            for _ in range(3):
+                await poller.poll_once()
+                clock.now += 300
+            said = [r.getMessage() for r in caplog.records if r.name == "portico.github_poll"]
+            assert len(said) == 1, said
+            assert "no GitHub token (Secret portico-github-token, key token)" in said[0]
+            assert "the last answers are kept" in said[0]
+            assert (calls(fake, seen), poller.polling, poller.answer(svc)) == ([], True, before)
+            assert catalog.take() == set()  # nothing to clear, nothing re-queued
+
+            access.value = fake.token
+            await poller.poll_once()
+            assert "a GitHub token is read again" in caplog.records[-1].getMessage()
+        assert runs(fake, seen) == [("/repos/acme/svc/actions/runs", 304)]  # the kept ETag
+        assert poller.answer(svc) == before
+        assert catalog.take() == set()
+    finally:
+        await poller.stop()
+
+
+async def test_a_token_missing_for_the_grace_switches_the_polls_off_once(
     fake: FakeGitHub, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await repository(fake, http, "svc", run="success")
     catalog = Catalog()
     svc = catalog.add("svc", "acme/svc")
-    access = Access(None)
-    poller = poller_for(fake, catalog, Clock(), access)
+    catalog.add("refused", "platform/secret-infra", namespace="elsewhere")
+    access, clock = Access(fake.token), Clock()
+    poller = poller_for(fake, catalog, clock, access)
     try:
+        await poller.poll_once()
+        catalog.take()
+        access.value = None
+        await poller.poll_once()
+        clock.now += NO_TOKEN_GRACE - 1
+        await poller.poll_once()
+        assert poller.polling
+        clock.now += 2
+        caplog.clear()
         with caplog.at_level(logging.INFO, logger="portico.github_poll"):
             await poller.poll_once()
             await poller.poll_once()
         said = [r.getMessage() for r in caplog.records if r.name == "portico.github_poll"]
         assert len(said) == 1, said
-        assert "no GitHub token" in said[0]
-        assert (calls(fake), poller.polling, poller.answer(svc)) == ([], False, None)
-        assert catalog.take() == {"svc"}  # once: its status clears what it said before
+        assert said[0].startswith("GitHub polls off: no GitHub token")
+        assert (poller.polling, poller.answer(svc)) == (False, None)
+        # Their steps clear what they wrote: every Component with a repository, the refused
+        # one's CIRead too.
+        assert catalog.take() == {"svc", "refused"}
 
         access.value = fake.token
         await poller.poll_once()
         assert poller.polling
         assert poller.answer(svc) is not None
-        access.value = None
+    finally:
+        await poller.stop()
+
+
+async def test_polls_disabled_switch_off_at_once(
+    fake: FakeGitHub, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await repository(fake, http, "svc", run="success")
+    catalog = Catalog()
+    svc = catalog.add("svc", "acme/svc")
+    config = settings(fake)
+    clock = Clock()
+    poller = GitHubPoller(
+        lambda: config,
+        Access(fake.token),
+        lambda: list(catalog.views.values()),
+        catalog.requeue,
+        namespace_labels=no_labels,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    try:
         await poller.poll_once()
-        assert (poller.polling, poller.answer(svc)) == (False, None)
+        catalog.take()
+        config = settings(fake, enabled=False)
+        seen = len(fake.calls)
+        with caplog.at_level(logging.INFO, logger="portico.github_poll"):
+            await poller.poll_once()
+            await poller.poll_once()
+        assert "github.poll.enabled is false" in caplog.text
+        assert (calls(fake, seen), poller.polling, poller.answer(svc)) == ([], False, None)
         assert catalog.take() == {"svc"}
     finally:
         await poller.stop()
@@ -417,13 +524,14 @@ async def test_an_unreachable_github_ends_the_round_early(caplog: pytest.LogCapt
     catalog = Catalog()
     for i in range(20):
         catalog.add(f"svc-{i}", f"acme/svc-{i}")
-    config = OperatorConfig(github=GithubConfig(api_url=base_url))
+    config = settings(base_url)
     clock = Clock()
     poller = GitHubPoller(
         lambda: config,
         Access("t"),
         lambda: list(catalog.views.values()),
         catalog.requeue,
+        namespace_labels=no_labels,
         clock=clock,
         sleep=clock.sleep,
     )
@@ -635,3 +743,134 @@ async def test_the_loop_reads_new_components_at_once_wakes_and_stops(
     seen = len(fake.calls)
     await asyncio.sleep(0.2)
     assert len(fake.calls) == seen  # stopped: no more requests
+
+
+# -- holds: capped, cut short by wake(), ended by stop() ---------------------------------
+
+
+def test_every_wait_github_asks_for_is_capped_at_an_hour() -> None:
+    now = time.time()
+    asked = [
+        PollAnswer(429, None, None, RateInfo(retry_after=86400.0)),
+        PollAnswer(403, None, None, RateInfo(limit=5000, remaining=0, reset=now + 864000)),
+        PollAnswer(200, {}, None, RateInfo(limit=5000, remaining=10, reset=now + 864000)),
+    ]
+    for answer in asked:
+        wait, why = rate_limit_wait(answer, now, 4000)
+        assert why is not None
+        assert wait == MAX_WAIT
+    clock = Clock()
+    budget = Budget(clock, clock.sleep)
+    budget.configure(4000, 600)
+    assert budget.hold(10 * 86400.0)
+    assert budget.hold_until == clock.now + MAX_WAIT
+
+
+async def test_a_retry_after_of_a_day_holds_the_polls_an_hour(
+    fake: FakeGitHub, http: httpx.AsyncClient
+) -> None:
+    await repository(fake, http, "svc", run="success")
+    catalog = Catalog()
+    svc = catalog.add("svc", "acme/svc")
+    clock = Clock()
+    poller = poller_for(fake, catalog, clock)
+    fake.fail_next("GET", r"^/repos/acme/svc$", 429, headers={"Retry-After": "86400"})
+    try:
+        started = clock.now
+        await poller.poll_once()
+        assert [s for _, s in calls(fake)] == [429, 200, 200]
+        assert MAX_WAIT <= clock.now - started < MAX_WAIT + 10
+        assert poller.answer(svc) is not None
+    finally:
+        await poller.stop()
+
+
+def limited_github(seen: list[str]) -> ClientFactory:
+    """A GitHub (httpx.MockTransport) that holds token `old` for 3000 s and answers any
+    other: a repository with no runs."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].split()[-1]
+        seen.append(token)
+        if token == "old":
+            body = {"message": "You have exceeded a secondary rate limit."}
+            return httpx.Response(429, headers={"Retry-After": "3000"}, json=body)
+        if request.url.path.endswith("/actions/runs"):
+            return httpx.Response(200, json={"total_count": 0, "workflow_runs": []})
+        return httpx.Response(200, json={"default_branch": "main", "archived": False})
+
+    transport = httpx.MockTransport(handle)
+    return lambda url, token: GitHubPollClient(url, token, transport=transport)
+
+
+def real_time_poller(catalog: Catalog, access: Access, seen: list[str]) -> GitHubPoller:
+    config = settings("https://api.github.test")
+    return GitHubPoller(
+        lambda: config,
+        access,
+        lambda: list(catalog.views.values()),
+        catalog.requeue,
+        namespace_labels=no_labels,
+        client=limited_github(seen),
+    )
+
+
+async def held(poller: GitHubPoller) -> None:
+    assert poller.budget.hold_until > time.monotonic() + 1000
+
+
+async def test_stop_ends_a_long_hold_at_once() -> None:
+    catalog = Catalog()
+    catalog.add("svc", "acme/svc")
+    poller = real_time_poller(catalog, Access("old"), [])
+    poller.start()
+    try:
+        await eventually_async(lambda: held(poller), within=10)
+        await asyncio.sleep(0.05)  # the round waits inside the hold now
+    finally:
+        started = time.monotonic()
+        await poller.stop()
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_wake_cuts_a_hold_short_and_a_new_token_is_not_held(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    catalog = Catalog()
+    svc = catalog.add("svc", "acme/svc")
+    access, seen = Access("old"), list[str]()
+    poller = real_time_poller(catalog, access, seen)
+    poller.start()
+    try:
+        await eventually_async(lambda: held(poller), within=10)
+        await asyncio.sleep(0.05)
+
+        async def answered() -> None:
+            assert poller.answer(svc) is not None
+
+        access.value = "new"  # a new token: GitHub's hold was about the old one
+        with caplog.at_level(logging.INFO, logger="portico.github_poll"):
+            poller.wake()
+            await eventually_async(answered, within=5)
+        assert "woken during a wait" in caplog.text
+        assert seen[0] == "old"
+        assert set(seen[1:]) <= {"old", "new"}
+        assert seen[-1] == "new"
+    finally:
+        await poller.stop()
+
+
+async def test_interrupt_cuts_every_held_waiter_short_and_release_ends_the_hold() -> None:
+    budget = Budget(time.monotonic, asyncio.sleep)
+    budget.configure(4000, 6000)
+    budget.hold(3000)
+    waiters = [asyncio.create_task(budget.acquire()) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in waiters)
+    started = time.monotonic()
+    budget.interrupt()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert time.monotonic() - started < 1.0
+    assert all(isinstance(r, Interrupted) for r in results), results
+    budget.release()
+    await asyncio.wait_for(budget.acquire(), 1.0)  # after the interrupt, without a hold

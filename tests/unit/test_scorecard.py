@@ -135,14 +135,18 @@ def test_the_default_checks_score_a_well_kept_production_component_gold() -> Non
         "conditions": [{"type": "RepositoryArchived", "status": "False"}],
         "links": [{"type": "docs", "url": "u"}, {"type": "dashboard", "url": "d"}],
         "health": {"status": "Healthy", "signals": [{"source": "kubernetes"}, {"source": "ci"}]},
-        "ci": {"status": "completed", "conclusion": "success"},
+        "ci": {"status": "completed", "conclusion": "success", "lastConclusion": "success"},
     }
     card = scorecard(OperatorConfig().scorecards, view(spec), status)
     assert card is not None
     assert card["level"] == "gold", card["message"]
     assert card["total"] == 10
-    red = {**status, "ci": {"status": "completed", "conclusion": "failure"}}
+    red = {**status, "ci": {"status": "completed", "conclusion": "failure",
+                            "lastConclusion": "failure"}}  # fmt: skip
     assert scorecard(OperatorConfig().scorecards, view(spec), red)["level"] == "silver"  # type: ignore[index]
+    # A push after a red run: the run under way does not lift the level to gold and back.
+    pushed = {**status, "ci": {"status": "in_progress", "lastConclusion": "failure"}}
+    assert scorecard(OperatorConfig().scorecards, view(spec), pushed)["level"] == "silver"  # type: ignore[index]
     archived = {**status, "conditions": [{"type": "RepositoryArchived", "status": "True"}]}
     card = scorecard(OperatorConfig().scorecards, view(spec), archived)
     assert card is not None

@@ -9,6 +9,11 @@ the API version). A GET carries `If-None-Match` when the caller has an ETag: Git
 Every HTTP answer is returned, not raised: the caller tells a 404 (deleted), a 403 (refused, or
 a rate limit) and a 5xx apart, with the rate-limit headers. Only a request that got no answer
 raises (`TransientError`). The token never leaves the client's headers: no message names it.
+
+No wait is longer than `MAX_WAIT` (an hour, GitHub's own rate-limit window): not a
+Retry-After, not a reset time, not a hold, whatever a header (or a proxy, or a clock that
+jumped) says. A hold can be cut short (`Budget.interrupt`, when the configuration changes)
+and every wait ends at once when the task waiting is cancelled (the poller's stop()).
 """
 
 import asyncio
@@ -26,6 +31,12 @@ SYSTEM = "github"
 API_VERSION = "2022-11-28"
 MESSAGE_LIMIT = 200
 SECONDARY_WAIT = 60.0  # GitHub: without Retry-After, "wait for at least one minute"
+MAX_WAIT = 3600.0  # seconds: the longest any wait (a hold, a pause for a token) may last
+INTERRUPTIBLE = 1.0  # seconds: a wait this long or longer (a hold, an empty bucket) races
+
+
+class Interrupted(Exception):
+    """A hold was cut short (`Budget.interrupt`): the caller ends its round and starts over."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,14 @@ def rate_limit_wait(
     with X-RateLimit-Remaining 0 until X-RateLimit-Reset; a secondary limit without either
     a minute, doubling with each one in a row (`secondary`). Any other answer that leaves no
     more than the hour's limit minus `per_hour` requests waits for the reset too ("reserve":
-    the rest is scaffolding's). (None, None): go on."""
+    the rest is scaffolding's). (None, None): go on. Never longer than MAX_WAIT."""
+    wait, why = _rate_limit_wait(answer, now, per_hour, secondary)
+    return (min(wait, MAX_WAIT), why) if wait is not None else (None, None)
+
+
+def _rate_limit_wait(
+    answer: PollAnswer, now: float, per_hour: int, secondary: int
+) -> tuple[float | None, str | None]:
     rate = answer.rate
     if answer.status in (403, 429):
         if rate.retry_after is not None:
@@ -145,7 +163,13 @@ class Budget:
     The bucket holds `BURST` seconds' worth (full at start), not the hour's: a bucket of
     the whole hour would let a catch-up (a start, the end of a hold) spend GitHub's hourly
     window in minutes, and then stop every poll, the free 304s too, until the window resets,
-    again and again. A small bucket spends the hour evenly, and the 304s keep flowing."""
+    again and again. A small bucket spends the hour evenly, and the 304s keep flowing.
+
+    No wait is longer than MAX_WAIT. A wait of INTERRUPTIBLE or more (a hold, an empty
+    bucket; not the spacing between requests) races `interrupt()`: it raises `Interrupted`
+    at once, as do the long waits queued behind it, so a configuration change (a new token
+    is a new rate-limit window) is not stuck behind the old hold. A cancelled waiter stops
+    at once, whatever it waits for."""
 
     BURST = 300.0
 
@@ -157,6 +181,7 @@ class Budget:
         self._filled_at = clock()
         self._next = 0.0
         self.hold_until = 0.0
+        self._interrupted = asyncio.Event()  # replaced by each interrupt()
 
     @property
     def capacity(self) -> float:
@@ -175,6 +200,7 @@ class Budget:
         self._filled_at = now
 
     async def acquire(self) -> None:
+        interrupted = self._interrupted  # an interrupt() from now on concerns this waiter
         async with self._lock:
             while True:
                 self._refill()
@@ -186,9 +212,37 @@ class Budget:
                 )
                 if wait < 1e-6:  # float dust: a refilled bucket may say 0.9999999
                     break
-                await self._sleep(wait)
+                if wait < INTERRUPTIBLE:  # the spacing between requests: not worth a race
+                    await self._sleep(wait)
+                    continue
+                if interrupted.is_set():
+                    raise Interrupted("a wait of the GitHub polls was cut short")
+                await self._wait(min(wait, MAX_WAIT), interrupted)
             self.tokens = max(0.0, tokens - 1.0)
             self._next = now + 60.0 / self.per_minute
+
+    async def _wait(self, seconds: float, interrupted: asyncio.Event) -> None:
+        """Sleep `seconds`, or until `interrupted`; cancelled, both waits end."""
+        waits = [
+            asyncio.ensure_future(self._sleep(seconds)),
+            asyncio.ensure_future(interrupted.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    def interrupt(self) -> None:
+        """Cut the long waits of this moment short: they raise `Interrupted` (a hold stays
+        in force for later requests, until `release()` or its end)."""
+        self._interrupted.set()
+        self._interrupted = asyncio.Event()
+
+    def release(self) -> None:
+        """End the hold (GitHub's word about another token or another server)."""
+        self.hold_until = 0.0
 
     def refund(self) -> None:
         self._refill()
@@ -199,7 +253,7 @@ class Budget:
         """Hold every request for `seconds`; True when this starts a hold (not extends one)."""
         now = self._clock()
         started = self.hold_until <= now
-        self.hold_until = max(self.hold_until, now + seconds)
+        self.hold_until = max(self.hold_until, now + min(seconds, MAX_WAIT))
         return started
 
 

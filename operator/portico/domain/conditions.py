@@ -17,13 +17,17 @@ LINKS_RESOLVED = "LinksResolved"
 # deleted (or is out of the token's reach) or archived; False once it was read and is fine.
 REPOSITORY_MISSING = "RepositoryMissing"
 REPOSITORY_ARCHIVED = "RepositoryArchived"
+# Whether Portico reads the Component's GitHub repository for CI: False when the tenancy
+# policy does not let its namespace name that repository (RepositoryNotAllowed).
+CI_READ = "CIRead"
 
 # Conditions that report on add-ons rather than on the entity being reconciled: they never
 # make it not Ready (a Grafana outage must not flip every Component's Ready, nor fail every
 # `kubectl wait --for=condition=Ready` in a pipeline).
 # An update waiting to be merged is the repository owner's to act on, not a fault either;
 # nor is a stale repository (the scorecard fails it; what runs keeps running), nor a link
-# Portico could not derive (a bad grafana/dashboard-selector: the links are an add-on).
+# Portico could not derive (a bad grafana/dashboard-selector: the links are an add-on), nor
+# a CI Portico may not read (what runs keeps running; the scorecard's CI checks say it).
 NOT_GATING = frozenset(
     {
         DASHBOARD_READY,
@@ -32,6 +36,7 @@ NOT_GATING = frozenset(
         REPOSITORY_MISSING,
         REPOSITORY_ARCHIVED,
         LINKS_RESOLVED,
+        CI_READ,
     }
 )
 

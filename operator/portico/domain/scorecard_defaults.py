@@ -97,10 +97,10 @@ DEFAULT_CHECKS: tuple[ScorecardCheck, ...] = (
     _check(
         "ci-passing",
         "gold",
-        "has(self.status.ci) && "
-        '(!has(self.status.ci.conclusion) || self.status.ci.conclusion == "success")',
-        "CI passes on its default branch (a run in progress keeps the level: no flapping "
-        "on every push)",
+        "has(self.status.ci) && has(self.status.ci.lastConclusion) && "
+        'self.status.ci.lastConclusion in ["success", "neutral"]',
+        "CI passes on its default branch (the last completed run decides: a run in progress "
+        "does not move the level on every push)",
         "make the latest workflow run on the default branch pass",
     ),
 )

@@ -4,7 +4,8 @@ portico-config. Pure: every question is (namespace, its labels, the thing asked,
 
 Deny by default: a namespace no rule matches gets `tenancy.default`, which allows reading its
 own namespace's workloads and deploying into its own namespace through Portico's own
-AppProject, and nothing else (no publishing, no other namespaces, no admin projects).
+AppProject, and nothing else (no publishing, no other namespaces, no admin projects, no
+GitHub repository read for CI but the ones Portico scaffolded for its Components).
 """
 
 import fnmatch
@@ -158,6 +159,36 @@ def observe_refusal(tenant: Tenant, target: str) -> Refusal | None:
         "NamespaceNotAllowed",
         f"workloads in namespace {target} may not be observed from namespace "
         f"{tenant.namespace} by {tenant.source} (observe.namespaces: {_shown(allowed)})",
+    )
+
+
+# --- reading GitHub (CI runs, repository state) -------------------------------------------
+def observed_github_owners(policy: TenantPolicy) -> tuple[str, ...]:
+    """observe.githubOwners, or publish.githubOwners where it is unset: a team may read the
+    CI of the repositories it may publish to, as before the setting existed."""
+    observe = policy.observe.github_owners
+    return observe if observe is not None else policy.publish.github_owners
+
+
+def github_read_refusal(tenant: Tenant, owner: str, repository: str, where: str) -> Refusal | None:
+    """May a Component of this namespace have Portico read `repository` (its CI runs, and
+    whether it exists or is archived) with Portico's token? Only when observe.githubOwners
+    allows its owner: the answers land in the namespace's own status, and the requests
+    spend the whole catalog's budget."""
+    allowed = observed_github_owners(tenant.policy)
+    if tenant.allows(owner, allowed, fold_case=True):
+        return None
+    setting, keep = "observe.githubOwners", ""
+    if tenant.policy.observe.github_owners is None:
+        setting = "observe.githubOwners unset, so publish.githubOwners"
+        keep = f" (with {_shown(allowed)}, read now)" if allowed else ""
+    return Refusal(
+        "RepositoryNotAllowed",
+        f"{where} names GitHub repository {repository}, whose owner {owner!r} is not allowed "
+        f"for namespace {tenant.namespace} by {tenant.source} ({setting}: {_shown(allowed)}): "
+        "Portico reads neither its CI runs nor its state. To allow it, an admin adds "
+        f"{owner!r} to observe.githubOwners{keep} of the {POLICY} rule for namespace "
+        f"{tenant.namespace}",
     )
 
 

@@ -215,6 +215,12 @@ class CIStatus(Model):
     url: str | None = Field(default=None, description="The run on GitHub.")
     commit: str | None = Field(default=None, description="The run's head commit.")
     updated_at: str | None = Field(default=None, description="When GitHub last changed the run.")
+    last_conclusion: str | None = Field(
+        default=None,
+        description="The conclusion of the newest completed runs (each counted workflow's "
+        "newest run that concluded; the worst decides: failure before success or neutral). "
+        "A run under way leaves it as it was; absent until a counted run has completed.",
+    )
     message: str | None = None
 
 

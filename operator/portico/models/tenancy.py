@@ -15,6 +15,7 @@ tenancy:
         gitUrls: ["https://git.example.com/payments/*"]  # globs over the whole git URL
       observe:
         namespaces: [$self, "payments-*"]          # where its Components read workloads
+        githubOwners: [acme-payments, acme-shared] # whose repositories' CI they may show
       argocd:
         projects: [payments]        # admin-made AppProjects; empty: Portico's own per-namespace one
         destinations: [{namespace: $self}, {namespace: "payments-*"}]
@@ -60,6 +61,15 @@ class ObservePolicy(_Policy):
         default=(SELF,),
         description="Namespaces (globs; `$self` is the Component's own) whose workloads its "
         "Components may read.",
+    )
+    github_owners: tuple[str, ...] | None = Field(
+        default=None,
+        alias="githubOwners",
+        description="GitHub organizations or users (globs, case-insensitive) whose "
+        "repositories its Components may name (spec.source.github, spec.source.git, the "
+        "github.com/project-slug annotation) for Portico to read, with its own token, their "
+        "CI runs and whether they are archived or deleted. Unset: publish.githubOwners. "
+        "Empty: none. A repository Portico scaffolded for the Component is read either way.",
     )
 
 

@@ -114,7 +114,13 @@ class CatalogEngine(OutsideEvents):
             self.queue_add,
         )
         links = LinksStep(self.dashboard_search)
-        self.github_poll = GitHubPoller(config, github, self.owned_components, self.queue_add)
+        self.github_poll = GitHubPoller(
+            config,
+            github,
+            self.owned_components,
+            self.queue_add,
+            namespace_labels=lambda ns: self.graph.namespace_labels(ns) if self.graph else {},
+        )
         ci = CIStep(self.github_poll)  # after scaffold: it reads status.repository
         self.instance = socket.gethostname()
         # Steps as data: what each kind's reconcile does, in order, and what is decided on

@@ -5,8 +5,12 @@ GitHub itself: a reconcile reads the poller's memory.
 
 What a Component shows, by case:
 
-- no GitHub repository, `github.poll.enabled: false`, or no token: nothing (what was
-  written before is cleared);
+- no GitHub repository, `github.poll.enabled: false`, or no token for a while (the poller
+  says when: reconcilers/github_poll.py): nothing (what was written before is cleared);
+- a repository the tenancy policy does not let its namespace name (neither scaffolded for
+  it nor of an owner in `observe.githubOwners`): `CIRead=False` (RepositoryNotAllowed),
+  naming the namespace and the setting, and nothing about the repository; the poller never
+  asks GitHub about it. CIRead does not gate Ready;
 - the poller has no answer yet (a restart, a Component just created): what the status said
   before about the same repository (status.ci, its signal and the conditions), until GitHub
   answers; a restart does not blank every Component's CI for a round;
@@ -27,10 +31,12 @@ from portico.domain.ci import (
     ci_signal,
     ci_status,
     kept_conditions,
+    readable_repository,
     repository_conditions,
-    repository_of,
 )
+from portico.domain.conditions import CI_READ, cond
 from portico.domain.entity import EntityView
+from portico.domain.tenancy import Refusal
 from portico.reconcilers.outcome import StepOutcome
 from portico.reconcilers.steps import StepContext
 
@@ -40,7 +46,7 @@ class Answers(Protocol):
 
     @property
     def polling(self) -> bool:
-        """False when nothing is polled (no token, or disabled)."""
+        """False when nothing is polled (disabled, or no token for a while)."""
         ...
 
     def answer(self, view: EntityView) -> RepoAnswer | None: ...
@@ -48,7 +54,7 @@ class Answers(Protocol):
 
 class CIStep:
     name = "ci"
-    condition = "CIRead"  # only reported if the step failed
+    condition = CI_READ  # False for a repository the policy refuses, or if the step failed
 
     def __init__(self, answers: Answers) -> None:
         self._answers = answers
@@ -57,10 +63,16 @@ class CIStep:
         view = ctx.view
         if view.key.kind != "component":
             return None
-        found = repository_of(view)
         github = ctx.config.github
-        if found is None or not github.poll.enabled or not self._answers.polling:
+        if not github.poll.enabled or not self._answers.polling:
             return StepOutcome(fields={"ci": None})
+        labels = ctx.graph.namespace_labels(view.key.namespace) if ctx.graph is not None else {}
+        found = readable_repository(view, labels, ctx.config)
+        if found is None:
+            return StepOutcome(fields={"ci": None})
+        if isinstance(found, Refusal):
+            refused = cond(CI_READ, False, found.reason, found.message)
+            return StepOutcome(conditions=[refused], fields={"ci": None})
         repository = f"{found[0]}/{found[1]}"
         answer = self._answers.answer(view)
         previous: Mapping[str, Any] = view.status.get("ci") or {}

@@ -4,17 +4,27 @@ catalog, one request per repository however many Components share it. The answer
 memory; the `ci` step (reconcilers/ci_step.py) reads them, domain/ci.py decides what they
 mean, and only the Components whose repository's answer changed are re-queued.
 
+Only repositories a Component may have read are polled (domain/ci.py readable_repository):
+the one Portico scaffolded for it, or one whose owner its namespace's tenancy rule allows
+(`observe.githubOwners`, by default `publish.githubOwners`). Any other is never asked about:
+the token is the platform's, and the answers would land in the tenant's status.
+
 Every GET sends the last ETag: an unchanged answer is a 304, which GitHub does not count.
 `github.poll` bounds the rest (docs/ci.md has the figures): `requestsPerHour` is a token
 bucket for what GitHub counts (a 304 gives its token back), `requestsPerMinute` spaces every
 request; rounds start every `intervalSeconds` at best and stretch when the budgets say so.
-The repository itself is read every `repositoryEvery`th round (staggered), at once when its
-default branch is unknown or its runs answer 404. GitHub's Retry-After and rate-limit
-headers hold every poll, and the polls leave the hour's last `limit - requestsPerHour`
-requests to scaffolding. A failure (403, 5xx, no answer) keeps the last answer and is logged
-when a repository starts or stops failing, once a round; an unreachable GitHub or a refused
-token ends the round early. No token, or `github.poll.enabled: false`: no polls, no answers
-(the steps clear what they wrote), one log line.
+How one repository is read is github_repos.py's. GitHub's Retry-After and rate-limit headers
+hold every poll (an hour at most; a wake() cuts a hold's waits short and a new round starts,
+without the hold when the token or the URL changed), and the polls leave the hour's last
+`limit - requestsPerHour` requests to scaffolding. A failure (403, 5xx, no answer) keeps the
+last answer and is logged when a repository starts or stops failing, once a round; an
+unreachable GitHub or a refused token ends the round early.
+
+No token keeps the answers and the ETags, as a failed round does, for NO_TOKEN_GRACE (a
+Secret being replaced, an API server hiccup must not wipe the catalog's CI); a token back
+within it goes on with the kept ETags (304s). Still none after it, or
+`github.poll.enabled: false` (at once): no polls, no answers (the steps clear what they
+wrote), one log line.
 
 It runs under `supervise` and stops on cancellation; all waiting goes through the injected
 `clock` and `sleep`, so tests and the bench run hours of polls on a virtual clock.
@@ -25,28 +35,35 @@ import hashlib
 import logging
 import random
 import time
-import zlib
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from portico.clients.github_poll import Budget, GitHubPollClient, PollAnswer, rate_limit_wait
-from portico.domain.ci import RUNS_PER_PAGE, RepoAnswer, latest_runs, repository_of
+from portico.clients.github_poll import Budget, GitHubPollClient, Interrupted
+from portico.domain.ci import (
+    RepoAnswer,
+    readable_repository,
+    repository_of,
+    scaffolded_repository,
+)
 from portico.domain.entity import EntityView
 from portico.domain.refs import EntityKey
 from portico.errors import PorticoError
-from portico.metrics import EXTERNAL_CALLS, RATE_LIMIT_WAITS
 from portico.models.config import OperatorConfig
-from portico.reconcilers.github_repos import Failed, PollStats, Repo, Target
+from portico.reconcilers.github_repos import Failed, PollStats, Repo, RepoReader, Target
 from portico.reconcilers.poll_loop import JITTER, PollLoop
+
+__all__ = ["ABORT_AFTER", "CONCURRENCY", "NO_TOKEN_GRACE", "GitHubPoller", "PollStats"]
 
 log = logging.getLogger("portico.github_poll")
 
 CONCURRENCY = 4  # requests in flight (GitHub allows 100; the budgets are the real bound)
 ABORT_AFTER = 5  # failed requests in a row (no answer, or 5xx) that end a round early
 SETTLE = 1.0  # seconds to gather Components seen for the first time before reading them
+# Seconds without a token before the polls switch off: three rounds at the default interval.
+NO_TOKEN_GRACE = 900.0
 
 ClientFactory = Callable[[str, str], GitHubPollClient]  # (api URL, token) -> client
+NamespaceLabels = Callable[[str], Mapping[str, str]]
 
 
 class TokenSource(Protocol):
@@ -56,6 +73,10 @@ class TokenSource(Protocol):
 
 
 class GitHubPoller(PollLoop):
+    """`namespace_labels` gives a namespace's labels, which tenancy rules may select
+    namespaces by; without it no rule can be asked, and only the repositories Portico
+    scaffolded are read (deny, not allow, when the policy cannot be asked)."""
+
     name = "github-poll"
 
     def __init__(
@@ -65,6 +86,7 @@ class GitHubPoller(PollLoop):
         components: Callable[[], Iterable[EntityView]],
         requeue: Callable[[EntityKey], None],
         *,
+        namespace_labels: NamespaceLabels | None = None,
         client: ClientFactory = GitHubPollClient,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -75,29 +97,32 @@ class GitHubPoller(PollLoop):
         self._access = access
         self._components = components
         self._requeue = requeue
+        self._labels = namespace_labels
         self._new_client = client
-        self._clock, self._sleep, self._wall = clock, sleep, wall
+        self._clock, self._sleep = clock, sleep
         self._client: tuple[str, GitHubPollClient] | None = None
         self._repos: dict[str, Repo] = {}
         self._round = 0
         self._unseen = asyncio.Event()
         self.budget = Budget(clock, sleep)
-        self._off: str | None = None  # why nothing is polled (no token, disabled)
-        self._round_error: str | None = None
-        self._secondary = 0  # secondary rate limits in a row (their wait doubles)
-        self._failures = 0  # requests in a row that got no usable answer
         self.stats = PollStats()
+        self._reader = RepoReader(self.budget, self.stats, wall)
+        self._off: str | None = None  # why nothing is polled (no token, disabled)
+        self._no_token_since: float | None = None
+        self._round_error: str | None = None
 
     # -- the interface the engine uses --------------------------------------------------
 
     @property
     def polling(self) -> bool:
-        """False when nothing is polled (no token, or disabled): answers are not coming."""
+        """False when nothing is polled (disabled, or no token for NO_TOKEN_GRACE): answers
+        are not coming."""
         return self._off is None
 
     def answer(self, view: EntityView) -> RepoAnswer | None:
-        """The last answer for the Component's repository; None before the first read."""
-        found = repository_of(view)
+        """The last answer for the Component's repository; None before the first read, and
+        for a repository it may not have read."""
+        found = self._readable(view, self._config())
         if found is None:
             return None
         repo = self._repos.get(f"{found[0]}/{found[1]}".lower())
@@ -109,6 +134,11 @@ class GitHubPoller(PollLoop):
 
     def interval(self) -> float:
         return self._config().github.poll.interval_seconds
+
+    def wake(self) -> None:
+        """Start a round now (the configuration changed), cutting a hold's waits short."""
+        super().wake()
+        self.budget.interrupt()
 
     async def close(self) -> None:
         if self._client is not None:
@@ -123,7 +153,8 @@ class GitHubPoller(PollLoop):
             self._wake.clear()
             self._unseen.clear()
             started = self._clock()
-            await self.poll_once()
+            if not self.standby():  # a standby replica spends none of GitHub's budget
+                await self.poll_once()
             next_round = started + self.interval() * random.uniform(1 - JITTER, 1 + JITTER)
             while (left := next_round - self._clock()) > 0:
                 await self._wait(left)
@@ -132,7 +163,8 @@ class GitHubPoller(PollLoop):
                 if self._unseen.is_set():  # Components seen for the first time
                     await self._sleep(SETTLE)
                     self._unseen.clear()
-                    await self.poll_once(unseen_only=True)
+                    if not self.standby():
+                        await self.poll_once(unseen_only=True)
 
     async def _wait(self, seconds: float) -> None:
         """Until `seconds` have passed, or wake(), or a Component seen for the first time."""
@@ -151,22 +183,25 @@ class GitHubPoller(PollLoop):
         """One round: every repository the catalog names (or only those never read)."""
         config = self._config()
         if not config.github.poll.enabled:
+            self._no_token_since = None
             return self._switch_off("github.poll.enabled is false in portico-config")
         try:
             token = await self._access.token(config)
         except PorticoError as e:
             return self._round_failed(f"the GitHub token cannot be read: {e}")
         if token is None:
-            return self._switch_off(
-                f"no GitHub token (Secret {config.github.token_secret}, key token)"
-            )
+            return self._without_token(config)
         if self._off is not None:
             log.info("GitHub polls start (%s no more)", self._off)
             self._off = None
+        elif self._no_token_since is not None:
+            log.info("GitHub polls: a GitHub token is read again; the last ETags are sent")
+            self._round_error = None
+        self._no_token_since = None
         client = await self._client_for(config.github.api_url, token)
         poll = config.github.poll
         self.budget.configure(poll.requests_per_hour, poll.requests_per_minute)
-        targets = self._targets()
+        targets = self._targets(config)
         if unseen_only:
             targets = {k: t for k, t in targets.items() if k not in self._repos}
         else:
@@ -182,21 +217,25 @@ class GitHubPoller(PollLoop):
         pending = sorted(targets.items(), reverse=True)  # popped from the end: a-z
         failing: list[str] = []
         recovered = 0
-        self._failures = 0
+        self._reader.failures = 0
         aborted: list[str] = []
+        cut_short: list[str] = []
 
         async def worker() -> None:
             nonlocal recovered
-            while pending and not aborted:
+            while pending and not aborted and not cut_short:
                 key, target = pending.pop()
                 repo = self._repos.setdefault(key, Repo(key, target.owner, target.name))
                 before = repo.answer
                 try:
-                    await self._read(client, repo, target, config)
+                    await self._reader.read(client, repo, target, config, self._round)
                     error = None
+                except Interrupted as e:
+                    cut_short.append(str(e))
+                    error = repo.error  # not a failure of this repository
                 except Failed as e:
                     error = str(e)
-                    if e.fatal or (e.transient and self._failures >= ABORT_AFTER):
+                    if e.fatal or (e.transient and self._reader.failures >= ABORT_AFTER):
                         aborted.append(e.cause)
                 if error != repo.error:
                     if error is not None:
@@ -211,7 +250,9 @@ class GitHubPoller(PollLoop):
         async with asyncio.TaskGroup() as group:
             for _ in range(min(CONCURRENCY, len(pending))):
                 group.create_task(worker())
-        if aborted:
+        if cut_short:
+            log.info("GitHub polls: woken during a wait (the configuration changed); a new round")
+        elif aborted:
             self._round_failed(f"{aborted[0]}; the round ended early")
         elif self._round_error is not None:
             log.info("GitHub polls: GitHub answers again")
@@ -225,126 +266,19 @@ class GitHubPoller(PollLoop):
         if recovered:
             log.info("GitHub polls: %d repositories are read again", recovered)
 
-    async def _read(
-        self, client: GitHubPollClient, repo: Repo, target: Target, config: OperatorConfig
-    ) -> None:
-        every = config.github.poll.repository_every
-        branch = repo.answer.default_branch or target.branch_hint
-        if repo.repo_round is None:  # never read: at once without a branch, else staggered
-            due = branch is None or (self._round + zlib.crc32(repo.key.encode())) % every == 0
-        else:
-            due = self._round - repo.repo_round >= every
-        if due:
-            await self._read_repository(client, repo, every)
-            branch = repo.answer.default_branch or target.branch_hint
-        if repo.answer.found is False:
-            return
-        if not config.github.ci.enabled:
-            repo.answer, repo.runs_etag = replace(repo.answer, branch=None, runs=None), None
-            return
-        if branch is not None and not await self._read_runs(client, repo, branch) and not due:
-            await self._read_repository(client, repo, every)  # 404: is it gone?
-
-    async def _read_repository(self, client: GitHubPollClient, repo: Repo, every: int) -> None:
-        first = repo.repo_round is None
-        answer = await self._get(client, f"/repos/{repo.owner}/{repo.name}", repo.repo_etag)
-        # The first read is spread over the next `every` rounds' slots, so the repository
-        # reads of a catalog read all at once do not fall in the same rounds forever after.
-        repo.repo_round = self._round - (zlib.crc32(repo.key.encode()) % every if first else 0)
-        if answer.status == 404:
-            repo.answer, repo.repo_etag, repo.runs_etag = RepoAnswer(found=False), None, None
-        elif answer.status == 200:
-            body = answer.body if isinstance(answer.body, dict) else {}
-            default = body.get("default_branch")
-            repo.answer = replace(
-                repo.answer,
-                found=True,
-                archived=bool(body.get("archived")),
-                default_branch=default if isinstance(default, str) else None,
-            )
-            repo.repo_etag = answer.etag
-
-    async def _read_runs(self, client: GitHubPollClient, repo: Repo, branch: str) -> bool:
-        """Read the runs; False on a 404 (the repository may be gone)."""
-        params = {
-            "branch": branch,
-            "per_page": str(RUNS_PER_PAGE),
-            "exclude_pull_requests": "true",
-        }
-        etag = repo.runs_etag if repo.answer.branch == branch else None
-        path = f"/repos/{repo.owner}/{repo.name}/actions/runs"
-        answer = await self._get(client, path, etag, params)
-        if answer.status == 404:
-            return False
-        if answer.status == 200:
-            runs = latest_runs(answer.body)
-            repo.answer = replace(repo.answer, branch=branch, runs=runs)
-            repo.runs_etag = answer.etag
-        return True
-
-    # -- one request --------------------------------------------------------------------
-
-    async def _get(
-        self,
-        client: GitHubPollClient,
-        path: str,
-        etag: str | None,
-        params: dict[str, str] | None = None,
-    ) -> PollAnswer:
-        """A conditional GET within the budgets: a 200, 304 or 404, else `Failed`. A rate
-        limit holds every request, and this one is sent again after the hold."""
-        for attempt in (1, 2):
-            await self.budget.acquire()
-            self.stats.requests += 1
-            try:
-                answer = await client.get(path, params=params, etag=etag)
-            except PorticoError as e:
-                self._failures += 1
-                EXTERNAL_CALLS.labels("github", "error").inc()
-                raise Failed(str(e), path, transient=True) from e
-            if answer.not_modified:
-                self.budget.refund()  # GitHub does not count a 304
-                self.stats.not_modified += 1
-            else:
-                self.stats.counted += 1
-            limited = self._observe_rate(answer)
-            if answer.status in (200, 304, 404):
-                self._failures = 0
-                EXTERNAL_CALLS.labels("github", "success").inc()
-                return answer
-            EXTERNAL_CALLS.labels("github", "error").inc()
-            if not limited or attempt == 2:
-                break
-        cause = f"HTTP {answer.status} {answer.message}".rstrip()
-        if answer.status == 401:
-            raise Failed(f"GitHub refused the token ({cause})", path, fatal=True)
-        if answer.status >= 500:
-            self._failures += 1
-        raise Failed(cause, path, transient=answer.status >= 500 or limited)
-
-    def _observe_rate(self, answer: PollAnswer) -> bool:
-        """Hold the polls as GitHub's headers say; True when this answer is a rate limit."""
-        wait, why = rate_limit_wait(answer, self._wall(), self.budget.per_hour, self._secondary)
-        self._secondary = self._secondary + 1 if why == "secondary" else 0
-        if wait is not None and self.budget.hold(wait):
-            RATE_LIMIT_WAITS.labels("github").inc()
-            rate = answer.rate
-            log.warning(
-                "GitHub polls paused for %.0fs: %s",
-                wait,
-                f"{rate.remaining} of {rate.limit} requests left this hour, kept for "
-                "scaffolding and updates (github.poll.requestsPerHour)"
-                if why == "reserve"
-                else f"HTTP {answer.status} {answer.message}".strip(),
-            )
-        return why not in (None, "reserve")
-
     # -- bookkeeping --------------------------------------------------------------------
 
-    def _targets(self) -> dict[str, Target]:
+    def _readable(self, view: EntityView, config: OperatorConfig) -> tuple[str, str] | None:
+        """The repository Portico may read for the Component; None: none, or not allowed."""
+        if self._labels is None:  # the policy cannot be asked: only what Portico scaffolded
+            return scaffolded_repository(view)
+        found = readable_repository(view, self._labels(view.key.namespace), config)
+        return found if isinstance(found, tuple) else None
+
+    def _targets(self, config: OperatorConfig) -> dict[str, Target]:
         targets: dict[str, Target] = {}
         for view in self._components():
-            found = repository_of(view)
+            found = self._readable(view, config)
             if found is None:
                 continue
             target = targets.setdefault(f"{found[0]}/{found[1]}".lower(), Target(*found))
@@ -360,17 +294,32 @@ class GitHubPoller(PollLoop):
             old, self._client = self._client, (ident, self._new_client(api_url, token))
             if old is not None:
                 await old[1].aclose()
+            self.budget.release()  # a hold was GitHub's word about another token or server
+            self._reader.secondary = 0
         return self._client[1]
+
+    def _without_token(self, config: OperatorConfig) -> None:
+        """No token: a failed round (answers and ETags kept, said once) for NO_TOKEN_GRACE,
+        then the polls switch off."""
+        why = f"no GitHub token (Secret {config.github.token_secret}, key token)"
+        now = self._clock()
+        if self._no_token_since is None:
+            self._no_token_since = now
+        if self._off is not None or now - self._no_token_since >= NO_TOKEN_GRACE:
+            return self._switch_off(why)
+        grace = f"{NO_TOKEN_GRACE / 60:.0f} minutes"
+        self._round_failed(f"{why}; the polls switch off if it is still missing after {grace}")
 
     def _switch_off(self, why: str) -> None:
         if self._off == why:
             return
         log.info("GitHub polls off: %s; no CI signal, no repository conditions", why)
         if self._off is None:  # their steps clear what they wrote (or kept, at a restart)
-            for target in self._targets().values():
-                for entity in target.keys:
-                    self._requeue(entity)
+            for view in self._components():
+                if repository_of(view) is not None:
+                    self._requeue(view.key)
         self._off = why
+        self._round_error = None
         self._repos.clear()
 
     def _round_failed(self, why: str) -> None:
