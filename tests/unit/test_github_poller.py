@@ -465,6 +465,23 @@ async def test_a_token_missing_for_the_grace_switches_the_polls_off_once(
         await poller.stop()
 
 
+async def test_a_start_without_a_token_is_off_at_once_with_nothing_to_keep(
+    fake: FakeGitHub, http: httpx.AsyncClient
+) -> None:
+    """`make demo` has no token: its Components must not wait out the grace (nor say
+    RepositoryNotAllowed about a GitHub nobody reads)."""
+    await repository(fake, http, "svc", run="success")
+    catalog = Catalog()
+    catalog.add("svc", "acme/svc")
+    poller = poller_for(fake, catalog, Clock(), Access(None))
+    try:
+        await poller.poll_once()
+        assert not poller.polling
+        assert calls(fake) == []
+    finally:
+        await poller.stop()
+
+
 async def test_polls_disabled_switch_off_at_once(
     fake: FakeGitHub, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:

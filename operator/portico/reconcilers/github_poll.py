@@ -21,7 +21,8 @@ last answer and is logged when a repository starts or stops failing, once a roun
 unreachable GitHub or a refused token ends the round early.
 
 No token keeps the answers and the ETags, as a failed round does, for NO_TOKEN_GRACE (a
-Secret being replaced, an API server hiccup must not wipe the catalog's CI); a token back
+Secret being replaced, an API server hiccup must not wipe the catalog's CI; with nothing read
+yet, as at a start without a token, the polls are off at once); a token back
 within it goes on with the kept ETags (304s). Still none after it, or
 `github.poll.enabled: false` (at once): no polls, no answers (the steps clear what they
 wrote), one log line.
@@ -305,7 +306,10 @@ class GitHubPoller(PollLoop):
         now = self._clock()
         if self._no_token_since is None:
             self._no_token_since = now
-        if self._off is not None or now - self._no_token_since >= NO_TOKEN_GRACE:
+        # Nothing read yet (a start without a token, as in `make demo`): nothing to keep, so
+        # off at once; the steps then say nothing rather than wait out the grace.
+        nothing_kept = not self._repos
+        if self._off is not None or nothing_kept or now - self._no_token_since >= NO_TOKEN_GRACE:
             return self._switch_off(why)
         grace = f"{NO_TOKEN_GRACE / 60:.0f} minutes"
         self._round_failed(f"{why}; the polls switch off if it is still missing after {grace}")
