@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 from test_ci_signal import RED, Answers, raw, runs
-from test_github_poller import Access, Catalog, Clock, calls, repository, settings
 from test_status import COMP, FakeGraph, body
 
 from fakes.github import FakeGitHub
@@ -37,6 +36,7 @@ from portico.models.tenancy import TenancyConfig
 from portico.reconcilers.ci_step import CIStep
 from portico.reconcilers.github_poll import GitHubPoller
 from portico.reconcilers.steps import StepContext
+from support.github_poll import Catalog, Clock, calls, poller_for, repository, settings
 
 NOW = "2025-01-01T00:00:00Z"
 SCAFFOLDED = {"url": "https://github.com/platform/checkout", "commit": "0" * 40}
@@ -240,15 +240,8 @@ async def http(fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
 def poller(
     fake: FakeGitHub, catalog: Catalog, config: OperatorConfig, *, labels: bool = True
 ) -> GitHubPoller:
-    clock = Clock()
-    return GitHubPoller(
-        lambda: config,
-        Access(fake.token),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=(lambda namespace: {}) if labels else None,
-        clock=clock,
-        sleep=clock.sleep,
+    return poller_for(
+        fake, catalog, Clock(), config=lambda: config, labels=(lambda ns: {}) if labels else None
     )
 
 
@@ -320,16 +313,7 @@ async def test_a_repository_the_policy_stops_allowing_is_not_read_again(
     catalog = Catalog()
     svc = catalog.add("svc", "acme/svc")
     config = settings(fake)
-    clock = Clock()
-    polls = GitHubPoller(
-        lambda: config,
-        Access(fake.token),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=lambda namespace: {},
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    polls = poller_for(fake, catalog, Clock(), config=lambda: config)
     try:
         await polls.poll_once()
         assert polls.answer(svc) is not None

@@ -25,7 +25,6 @@ import logging
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -40,11 +39,8 @@ from portico.clients.github_poll import (
     RateInfo,
     rate_limit_wait,
 )
-from portico.domain.entity import EntityView, view_from_body
-from portico.domain.refs import EntityKey
 from portico.errors import TransientError
-from portico.models.config import CIConfig, GithubConfig, GithubPollConfig, OperatorConfig
-from portico.models.tenancy import TenancyConfig
+from portico.models.config import CIConfig
 from portico.reconcilers.github_poll import (
     ABORT_AFTER,
     CONCURRENCY,
@@ -52,63 +48,18 @@ from portico.reconcilers.github_poll import (
     ClientFactory,
     GitHubPoller,
 )
+from support.github_poll import (
+    CI,
+    Access,
+    Catalog,
+    Clock,
+    calls,
+    poller_for,
+    repository,
+    runs,
+    settings,
+)
 from support.poll import eventually_async
-
-CI = ".github/workflows/ci.yml"
-
-
-class Clock:
-    """Virtual time: `sleep` moves it on at once."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
-class Access:
-    def __init__(self, token: str | None) -> None:
-        self.value: str | None = token
-        self.error: Exception | None = None
-
-    async def token(self, config: OperatorConfig) -> str | None:
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-class Catalog:
-    """The Components the poller sees, and what it re-queued."""
-
-    def __init__(self) -> None:
-        self.views: dict[EntityKey, EntityView] = {}
-        self.requeued: list[EntityKey] = []
-
-    def add(self, name: str, slug: str, namespace: str = "shop", **status: Any) -> EntityView:
-        annotations = {"github.com/project-slug": slug} if slug else {}
-        view = view_from_body(
-            "Component",
-            {
-                "kind": "Component",
-                "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
-                "spec": {"type": "service", "lifecycle": "production", "owner": "group:t"},
-                "status": status,
-            },
-        )
-        self.views[view.key] = view
-        return view
-
-    def requeue(self, key: EntityKey) -> None:
-        self.requeued.append(key)
-
-    def take(self) -> set[str]:
-        taken, self.requeued = {k.name for k in self.requeued}, []
-        return taken
 
 
 @pytest.fixture
@@ -124,68 +75,6 @@ async def http(fake: FakeGitHub) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": f"Bearer {fake.token}"}
     async with httpx.AsyncClient(base_url=fake.base_url, headers=headers, timeout=10) as client:
         yield client
-
-
-async def repository(
-    fake: FakeGitHub, http: httpx.AsyncClient, name: str, *, run: str | None = None
-) -> None:
-    created = await http.post("/orgs/acme/repos", json={"name": name, "auto_init": True})
-    created.raise_for_status()
-    fake.add_workflow("acme", name, CI, "CI")
-    if run is not None:
-        fake.add_run("acme", name, CI, branch="main", status="completed", conclusion=run)
-
-
-# The Catalog's namespace may name the fake's org: its Templates publish there, and
-# observe.githubOwners defaults to publish.githubOwners (test_ci_tenancy.py has the rest).
-SHOP = TenancyConfig.model_validate(
-    {"rules": [{"namespaces": ["shop"], "publish": {"githubOwners": ["acme"]}}]}
-)
-
-
-def no_labels(namespace: str) -> dict[str, str]:
-    return {}
-
-
-def settings(fake: FakeGitHub | str, *, ci: CIConfig | None = None, **poll: Any) -> OperatorConfig:
-    api_url = fake if isinstance(fake, str) else fake.base_url
-    github = GithubConfig(api_url=api_url, poll=GithubPollConfig(**poll), ci=ci or CIConfig())
-    return OperatorConfig(github=github, tenancy=SHOP)
-
-
-def poller_for(
-    fake: FakeGitHub,
-    catalog: Catalog,
-    clock: Clock | None = None,
-    access: Access | None = None,
-    **poll: Any,
-) -> GitHubPoller:
-    config = settings(fake, **poll)
-    kwargs: dict[str, Any] = {}
-    if clock is not None:
-        kwargs = {"clock": clock, "sleep": clock.sleep}
-    return GitHubPoller(
-        lambda: config,
-        access or Access(fake.token),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=no_labels,
-        **kwargs,
-    )
-
-
-def calls(fake: FakeGitHub, since: int = 0) -> list[tuple[str, int]]:
-    """(path, status) of the GETs since the `since`th call: the poller's (the test only
-    writes)."""
-    return [(c.path, c.status) for c in fake.calls[since:] if c.method == "GET"]
-
-
-def runs(fake: FakeGitHub, since: int = 0) -> list[tuple[str, int]]:
-    """The runs requests among `calls`, sorted; the repository reads between them (every
-    Nth round, staggered) must be 304s."""
-    got = calls(fake, since)
-    assert all(status == 304 for path, status in got if "/actions/" not in path), got
-    return sorted((path, status) for path, status in got if "/actions/" in path)
 
 
 async def test_etags_make_later_rounds_free_and_only_changes_are_requeued(
@@ -372,15 +261,7 @@ async def test_ci_disabled_reads_no_runs(fake: FakeGitHub, http: httpx.AsyncClie
     svc = catalog.add("svc", "acme/svc")
     config = settings(fake, ci=CIConfig(enabled=False))
     clock = Clock()
-    poller = GitHubPoller(
-        lambda: config,
-        Access(fake.token),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=no_labels,
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    poller = poller_for(fake, catalog, clock, config=lambda: config)
     try:
         await poller.poll_once()
         assert calls(fake) == [("/repos/acme/svc", 200)]
@@ -490,15 +371,7 @@ async def test_polls_disabled_switch_off_at_once(
     svc = catalog.add("svc", "acme/svc")
     config = settings(fake)
     clock = Clock()
-    poller = GitHubPoller(
-        lambda: config,
-        Access(fake.token),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=no_labels,
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    poller = poller_for(fake, catalog, clock, config=lambda: config)
     try:
         await poller.poll_once()
         catalog.take()
@@ -543,15 +416,7 @@ async def test_an_unreachable_github_ends_the_round_early(caplog: pytest.LogCapt
         catalog.add(f"svc-{i}", f"acme/svc-{i}")
     config = settings(base_url)
     clock = Clock()
-    poller = GitHubPoller(
-        lambda: config,
-        Access("t"),
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=no_labels,
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    poller = poller_for(base_url, catalog, clock, Access("t"), config=lambda: config)
     try:
         with caplog.at_level(logging.WARNING, logger="portico.github_poll"):
             await poller.poll_once()
@@ -821,15 +686,7 @@ def limited_github(seen: list[str]) -> ClientFactory:
 
 
 def real_time_poller(catalog: Catalog, access: Access, seen: list[str]) -> GitHubPoller:
-    config = settings("https://api.github.test")
-    return GitHubPoller(
-        lambda: config,
-        access,
-        lambda: list(catalog.views.values()),
-        catalog.requeue,
-        namespace_labels=no_labels,
-        client=limited_github(seen),
-    )
+    return poller_for("https://api.github.test", catalog, None, access, client=limited_github(seen))
 
 
 async def held(poller: GitHubPoller) -> None:

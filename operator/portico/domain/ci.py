@@ -126,11 +126,11 @@ class RepoAnswer:
 
 
 def _checked(found: tuple[str, str] | None) -> tuple[str, str] | None:
-    """`found` if both parts are names GitHub accepts: they go into request paths, where `.`
-    or `..` (or a `/`) would leave the repository."""
+    """`found` if both parts are names GitHub accepts: they go into request paths, where a
+    `/` would leave the repository (`.` and `..` never come out of github_repository)."""
     if found is None or not OWNER.match(found[0]) or not REPO_NAME.match(found[1]):
         return None
-    return None if found[1] in (".", "..") else found
+    return found
 
 
 def repository_of(view: EntityView) -> tuple[str, str] | None:
